@@ -1,0 +1,156 @@
+// A span is a run of pages holding objects of one span class, with two side
+// bitmaps: allocation bits and mark bits, one bit per object. Nothing about
+// an object's state lives in the object itself.
+//
+// Allocation (Go's nextFreeFast): objects below `freeindex` are allocated;
+// from `freeindex` on, an object is free iff its alloc bit is clear. The span
+// caches the complement of the alloc-bit word that holds `freeindex`, shifted
+// so that bit 0 is `freeindex`: the next free object is one count-trailing-
+// zeros away, and allocation never writes the bitmap. The cache is reloaded
+// only at 64-object boundaries, by the out-of-line next_free_index().
+//
+// Sweeping (Go's mspan.sweep): after marking, the mark bits are exactly the
+// objects that survive, so they become the new alloc bits and the old alloc
+// bitmap, cleared, becomes the next cycle's mark bitmap. Dead objects are
+// never touched unless the span class needs their destructors run.
+//
+// Sweep generations (Go's mspan.sweepgen), relative to the heap's sweepgen h,
+// which advances by 2 after every mark phase:
+//   h-2  the span needs sweeping
+//   h-1  the span is being swept (whoever won the CAS from h-2 owns it)
+//   h    the span is swept and ready to use
+//   h+1  the span was cached by a thread before sweeping began; it must be
+//        swept when the thread gives it back
+//   h+3  the span was swept, then cached, and is still cached
+#pragma once
+
+#include <atomic>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+
+#include "tricolor/alloc/span_class.hpp"
+
+namespace tricolor::alloc {
+
+class Span {
+ public:
+  enum class State : std::uint8_t {
+    kFree,   // a free run of pages owned by the page heap
+    kInUse,  // holds objects
+  };
+
+  // ---- Identity: set by the page heap / span init, fixed while in use.
+  char* base = nullptr;
+  std::uint32_t npages = 0;
+  std::uint32_t elem_size = 0;
+  std::uint32_t nelems = 0;
+  std::uint32_t divmagic = 0;  // offset * divmagic >> 32 == offset / elem_size
+  SpanClass spanclass;
+  State state = State::kFree;
+
+  // ---- Allocation state: owned by the thread whose cache holds the span,
+  // otherwise by whoever popped it from a central list or owns its sweep.
+  bool needzero = false;  // a freed object may hold old bytes: zero on allocation
+  std::uint32_t freeindex = 0;
+  std::uint32_t alloc_count = 0;
+  std::uint32_t alloc_count_at_cache = 0;  // to count Mallocs when uncached
+  std::uint64_t alloc_cache = 0;
+
+  std::atomic<std::uint32_t> sweepgen{0};
+
+  // ---- Side bitmaps, (nelems + 63) / 64 words each. Mark bits are set by
+  // any number of markers at once (atomic OR); alloc bits change only during
+  // sweep, by the span's owner.
+  std::uint64_t* alloc_bits = nullptr;
+  std::uint64_t* mark_bits = nullptr;
+
+  // ---- Links: a central list or a page-heap free list, never both.
+  Span* next = nullptr;
+  Span* prev = nullptr;
+
+  std::size_t bitmap_words() const noexcept { return (std::size_t{nelems} + 63) / 64; }
+  std::size_t bytes() const noexcept { return std::size_t{npages} << kPageShift; }
+  char* limit() const noexcept { return base + bytes(); }
+
+  // The fast path of allocation; nullptr when the cached word is exhausted
+  // (the caller then calls next_free_index or refills from another span).
+  void* try_alloc_fast() noexcept {
+    const std::uint64_t cache = alloc_cache;
+    if (cache == 0) return nullptr;
+    const unsigned bit = static_cast<unsigned>(std::countr_zero(cache));
+    const std::uint32_t index = freeindex + bit;
+    // Stop short of a word boundary: the next word's cache is loaded out of line.
+    if (index >= nelems || (index + 1) % 64 == 0) return nullptr;
+    alloc_cache = (cache >> bit) >> 1;
+    freeindex = index + 1;
+    ++alloc_count;
+    return base + std::size_t{index} * elem_size;
+  }
+
+  // Finds the next free object at or after freeindex, reloading the cache
+  // word as needed, and claims it. Returns nullptr when the span is full.
+  void* alloc_slow() noexcept;
+
+  // Object index of an address inside the span (any byte of the object).
+  std::uint32_t object_index(const void* p) const noexcept {
+    const auto offset = static_cast<std::uint64_t>(static_cast<const char*>(p) - base);
+    return static_cast<std::uint32_t>((offset * divmagic) >> 32);
+  }
+  void* object_at(std::uint32_t index) const noexcept { return base + std::size_t{index} * elem_size; }
+
+  bool is_allocated(std::uint32_t index) const noexcept {
+    return index < freeindex || ((alloc_bits[index / 64] >> (index % 64)) & 1) != 0;
+  }
+
+  // Sets the object's mark bit; true if this call set it. Relaxed is enough:
+  // the bit is the only thing decided here, and the read-modify-write makes
+  // exactly one of several racing markers see the bit clear. Whatever the
+  // marker later reads from the object reached it with the pointer, under
+  // the happens-before that handed the pointer over.
+  bool try_mark(std::uint32_t index) noexcept {
+    const std::uint64_t bit = std::uint64_t{1} << (index % 64);
+    std::atomic_ref<std::uint64_t> word(mark_bits[index / 64]);
+    if ((word.load(std::memory_order_relaxed) & bit) != 0) return false;
+    return (word.fetch_or(bit, std::memory_order_relaxed) & bit) == 0;
+  }
+  bool is_marked(std::uint32_t index) const noexcept {
+    std::atomic_ref<std::uint64_t> word(mark_bits[index / 64]);
+    return (word.load(std::memory_order_relaxed) >> (index % 64) & 1) != 0;
+  }
+
+  struct SweepResult {
+    std::uint32_t freed = 0;      // objects that died
+    std::uint32_t survivors = 0;  // objects still allocated
+    std::uint32_t zombies = 0;    // marked but never allocated: a collector bug
+  };
+  // Called for each dead object of a finalize span class, before its memory
+  // is reused. Must not throw.
+  using DeadObjectFn = void (*)(void* context, void* object) noexcept;
+
+  // The bitmap swap. The caller owns the span's sweep (sweepgen h-1) and
+  // publishes the result by storing sweepgen afterwards. Dead objects are
+  // reported to `on_dead` only for finalize span classes; in sanitizer
+  // builds their memory is poisoned.
+  SweepResult sweep(DeadObjectFn on_dead, void* context) noexcept;
+
+  // Prepares a span that the page heap has just handed out for objects of
+  // `sc` (bytes is used only for large spans): zeroes its memory, sizes its
+  // bitmaps, and leaves every object free. Returns false if the bitmap
+  // storage could not be allocated.
+  bool init_for_objects(SpanClass sc, std::size_t large_bytes) noexcept;
+  // Releases bitmap storage that a free span keeps.
+  void release_bitmaps() noexcept;
+
+ private:
+  void load_cache(std::uint32_t index) noexcept;
+  std::uint64_t* bitmap_storage_ = nullptr;  // both bitmaps, when they do not fit inline
+  std::uint32_t bitmap_capacity_words_ = 0;  // per bitmap
+  std::uint64_t inline_bits_[2] = {0, 0};    // alloc and mark word of spans of <= 64 objects
+};
+
+// The span every thread cache slot points at when it holds nothing: its cache
+// is empty, so the fast path falls into the slow path without a null check.
+Span& empty_span() noexcept;
+
+}  // namespace tricolor::alloc

@@ -1,0 +1,147 @@
+#include "tricolor/alloc/span.hpp"
+
+#include <mimalloc.h>
+
+#include <bit>
+#include <cstring>
+#include <utility>
+
+#include "tricolor/alloc/poison.hpp"
+
+namespace tricolor::alloc {
+
+Span& empty_span() noexcept {
+  // Never written: nelems == 0 and an empty cache send every caller to the slow path.
+  static Span span;
+  return span;
+}
+
+void Span::load_cache(std::uint32_t index) noexcept {
+  alloc_cache = ~alloc_bits[index / 64] >> (index % 64);
+}
+
+void* Span::alloc_slow() noexcept {
+  // Invariant: alloc_cache holds the free bits of freeindex's word from
+  // freeindex on. An empty cache means the rest of that word is allocated.
+  std::uint32_t index = freeindex;
+  std::uint64_t cache = alloc_cache;
+  while (cache == 0) {
+    index = (index + 64) & ~std::uint32_t{63};
+    if (index >= nelems) {
+      freeindex = nelems;
+      alloc_cache = 0;
+      return nullptr;
+    }
+    cache = ~alloc_bits[index / 64];
+  }
+  const unsigned bit = static_cast<unsigned>(std::countr_zero(cache));
+  index += bit;
+  if (index >= nelems) {
+    freeindex = nelems;
+    alloc_cache = 0;
+    return nullptr;
+  }
+  cache = (cache >> bit) >> 1;
+  freeindex = index + 1;
+  // Landing on a word boundary: load the next word now so that the fast
+  // path never has to (it refuses to cross one).
+  if (freeindex % 64 == 0 && freeindex < nelems) cache = ~alloc_bits[freeindex / 64];
+  alloc_cache = cache;
+  ++alloc_count;
+  return object_at(index);
+}
+
+Span::SweepResult Span::sweep(DeadObjectFn on_dead, void* context) noexcept {
+  SweepResult result;
+  const std::size_t words = bitmap_words();
+  const bool report = spanclass.finalize() && on_dead != nullptr;
+  const std::size_t object_bytes = spanclass.large() ? bytes() : elem_size;
+  for (std::size_t w = 0; w < words; ++w) {
+    const std::size_t first = w * 64;
+    const std::uint64_t valid = (first + 64 <= nelems) ? ~std::uint64_t{0}
+                                                       : (std::uint64_t{1} << (nelems - first)) - 1;
+    // Objects below freeindex were allocated without touching the bitmap.
+    std::uint64_t below_free = 0;
+    if (freeindex >= first + 64) {
+      below_free = ~std::uint64_t{0};
+    } else if (freeindex > first) {
+      below_free = (std::uint64_t{1} << (freeindex - first)) - 1;
+    }
+    const std::uint64_t allocated = (alloc_bits[w] | below_free) & valid;
+    const std::uint64_t marked = mark_bits[w] & valid;
+    std::uint64_t dead = allocated & ~marked;
+    result.survivors += static_cast<std::uint32_t>(std::popcount(marked));
+    result.zombies += static_cast<std::uint32_t>(std::popcount(marked & ~allocated));
+    result.freed += static_cast<std::uint32_t>(std::popcount(dead));
+    if (report || kPoisonFreeMemory) {
+      while (dead != 0) {
+        void* object = object_at(static_cast<std::uint32_t>(first + std::countr_zero(dead)));
+        if (report) on_dead(context, object);
+        poison(object, object_bytes);
+        dead &= dead - 1;
+      }
+    }
+  }
+  // The swap: survivors are exactly the marked objects.
+  std::swap(alloc_bits, mark_bits);
+  std::memset(mark_bits, 0, words * sizeof(std::uint64_t));
+  freeindex = 0;
+  alloc_count = result.survivors;
+  load_cache(0);
+  if (result.freed != 0) needzero = true;
+  return result;
+}
+
+bool Span::init_for_objects(SpanClass sc, std::size_t large_bytes) noexcept {
+  spanclass = sc;
+  state = State::kInUse;
+  if (sc.large()) {
+    nelems = 1;
+    elem_size = 0;  // a large span's object is the whole span
+    divmagic = 0;   // so object_index() is always 0
+  } else {
+    const SizeClass& c = kSizeClasses[sc.size_class()];
+    nelems = c.objects;
+    elem_size = c.size;
+    divmagic = c.divmagic;
+  }
+  const std::size_t words = bitmap_words();
+  if (words == 1) {
+    alloc_bits = &inline_bits_[0];
+    mark_bits = &inline_bits_[1];
+  } else {
+    if (bitmap_capacity_words_ < words) {
+      auto* storage = static_cast<std::uint64_t*>(mi_malloc(2 * words * sizeof(std::uint64_t)));
+      if (storage == nullptr) return false;
+      mi_free(bitmap_storage_);
+      bitmap_storage_ = storage;
+      bitmap_capacity_words_ = static_cast<std::uint32_t>(words);
+    }
+    alloc_bits = bitmap_storage_;
+    mark_bits = bitmap_storage_ + words;
+  }
+  std::memset(alloc_bits, 0, words * sizeof(std::uint64_t));
+  std::memset(mark_bits, 0, words * sizeof(std::uint64_t));
+  freeindex = 0;
+  alloc_count = 0;
+  alloc_count_at_cache = 0;
+  load_cache(0);
+  // Pages come back from the page heap holding old objects, and from the
+  // source holding anything: zero the span once here, so that allocating
+  // from it needs no per-object clearing until a sweep frees something.
+  const std::size_t zero_bytes = sc.large() ? large_bytes : bytes();
+  unpoison(base, bytes());
+  std::memset(base, 0, zero_bytes);
+  poison(base, bytes());
+  needzero = false;
+  return true;
+}
+
+void Span::release_bitmaps() noexcept {
+  mi_free(bitmap_storage_);
+  bitmap_storage_ = nullptr;
+  bitmap_capacity_words_ = 0;
+  alloc_bits = mark_bits = nullptr;
+}
+
+}  // namespace tricolor::alloc
