@@ -88,7 +88,6 @@ Span::SweepResult Span::sweep(DeadObjectFn on_dead, void* context) noexcept {
   freeindex = 0;
   alloc_count = result.survivors;
   load_cache(0);
-  if (result.freed != 0) needzero = true;
   return result;
 }
 
@@ -127,13 +126,13 @@ bool Span::init_for_objects(SpanClass sc, std::size_t large_bytes) noexcept {
   alloc_count_at_cache = 0;
   load_cache(0);
   // Pages come back from the page heap holding old objects, and from the
-  // source holding anything: zero the span once here, so that allocating
-  // from it needs no per-object clearing until a sweep frees something.
-  const std::size_t zero_bytes = sc.large() ? large_bytes : bytes();
+  // source holding anything. Small objects are zeroed one by one as they are
+  // handed out, while the cell is about to be written anyway (pages never
+  // handed out stay untouched); a large object is zeroed here, once, up to
+  // its requested size.
   unpoison(base, bytes());
-  std::memset(base, 0, zero_bytes);
+  if (sc.large()) std::memset(base, 0, large_bytes);
   poison(base, bytes());
-  needzero = false;
   return true;
 }
 

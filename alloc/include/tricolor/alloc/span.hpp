@@ -51,7 +51,6 @@ class Span {
 
   // ---- Allocation state: owned by the thread whose cache holds the span,
   // otherwise by whoever popped it from a central list or owns its sweep.
-  bool needzero = false;  // a freed object may hold old bytes: zero on allocation
   std::uint32_t freeindex = 0;
   std::uint32_t alloc_count = 0;
   std::uint32_t alloc_count_at_cache = 0;  // to count Mallocs when uncached
@@ -135,9 +134,10 @@ class Span {
   SweepResult sweep(DeadObjectFn on_dead, void* context) noexcept;
 
   // Prepares a span that the page heap has just handed out for objects of
-  // `sc` (bytes is used only for large spans): zeroes its memory, sizes its
-  // bitmaps, and leaves every object free. Returns false if the bitmap
-  // storage could not be allocated.
+  // `sc`: sizes its bitmaps and leaves every object free. A large span's
+  // object is zeroed up to `large_bytes`; small objects are zeroed as they
+  // are handed out (ThreadCache).
+  // Returns false if the bitmap storage could not be allocated.
   bool init_for_objects(SpanClass sc, std::size_t large_bytes) noexcept;
   // Releases bitmap storage that a free span keeps.
   void release_bitmaps() noexcept;

@@ -48,9 +48,11 @@ class ThreadCache {
   SpanHeap& heap() const noexcept { return heap_; }
 
  private:
+  // Memory we hand out is zero: the cell may hold a dead object's bytes,
+  // or whatever the page source left there.
   static void prepare(Span* span, void* p) noexcept {
     unpoison(p, span->elem_size);
-    if (span->needzero) std::memset(p, 0, span->elem_size);
+    std::memset(p, 0, span->elem_size);
   }
   void* refill(SpanClass sc);
 
