@@ -9,8 +9,11 @@
 //              Debian's libmimalloc.so exports malloc itself, so in a binary
 //              linked with it plain malloc is mimalloc's
 //
-// The size mix (fixed seed, same array for everyone): 70 % 16-64 B, 25 %
-// 65-512 B, 5 % 513-4096 B, the shape of small-object heaps in GC'd programs.
+// Two size mixes (fixed seed, the same arrays for everyone), chosen by the
+// benchmark's second argument:
+//   0 "mixed"  70 % 16-64 B, 25 % 65-512 B, 5 % 513-4096 B (~215 B average)
+//   1 "small"  16-64 B only: the tree nodes, list cells and boxes that make
+//              up most of a garbage-collected heap
 // tricolor zeroes every object it hands out (a collector must never see a
 // stale pointer in a fresh object); mi_malloc and malloc do not, so the same
 // run also measures the zeroing peers mi_zalloc and glibc's calloc.
@@ -33,18 +36,26 @@ namespace {
 
 using namespace tricolor::alloc;
 
-const std::vector<std::uint32_t>& sizes(std::size_t n) {
-  static std::vector<std::uint32_t> s = [] {
-    std::vector<std::uint32_t> v(std::size_t{1} << 20);
-    std::mt19937 rng(42);
-    for (auto& size : v) {
-      const unsigned r = rng() % 100;
-      size = r < 70 ? 16 + rng() % 49 : r < 95 ? 65 + rng() % 448 : 513 + rng() % 3584;
-    }
-    return v;
-  }();
-  if (n > s.size()) std::abort();
-  return s;
+const std::vector<std::uint32_t>& sizes(std::size_t n, std::int64_t mix) {
+  static const std::vector<std::uint32_t> mixes[2] = {
+      [] {
+        std::vector<std::uint32_t> v(std::size_t{1} << 20);
+        std::mt19937 rng(42);
+        for (auto& size : v) {
+          const unsigned r = rng() % 100;
+          size = r < 70 ? 16 + rng() % 49 : r < 95 ? 65 + rng() % 448 : 513 + rng() % 3584;
+        }
+        return v;
+      }(),
+      [] {
+        std::vector<std::uint32_t> v(std::size_t{1} << 20);
+        std::mt19937 rng(43);
+        for (auto& size : v) size = 16 + rng() % 49;
+        return v;
+      }(),
+  };
+  if (n > mixes[mix].size()) std::abort();
+  return mixes[mix];
 }
 
 void check_empty(const SpanHeap& heap) {
@@ -56,7 +67,7 @@ void check_empty(const SpanHeap& heap) {
 
 void BM_tricolor(benchmark::State& state) {
   const std::size_t n = static_cast<std::size_t>(state.range(0));
-  const auto& sz = sizes(n);
+  const auto& sz = sizes(n, state.range(1));
   SpanHeap heap;
   ThreadCache cache(heap);
   for (auto _ : state) {
@@ -76,7 +87,7 @@ void BM_tricolor(benchmark::State& state) {
 template <void* (*Alloc)(std::size_t), void (*Free)(void*)>
 void BM_peer(benchmark::State& state) {
   const std::size_t n = static_cast<std::size_t>(state.range(0));
-  const auto& sz = sizes(n);
+  const auto& sz = sizes(n, state.range(1));
   std::vector<void*> ptrs(n);
   for (auto _ : state) {
     for (std::size_t i = 0; i < n; ++i) {
@@ -91,7 +102,7 @@ void BM_peer(benchmark::State& state) {
 
 void BM_tricolor_half(benchmark::State& state) {
   const std::size_t n = static_cast<std::size_t>(state.range(0));
-  const auto& sz = sizes(n);
+  const auto& sz = sizes(n, state.range(1));
   std::vector<void*> ptrs(n);
   SpanHeap heap;
   ThreadCache cache(heap);
@@ -119,7 +130,7 @@ void BM_tricolor_half(benchmark::State& state) {
 template <void* (*Alloc)(std::size_t), void (*Free)(void*)>
 void BM_peer_half(benchmark::State& state) {
   const std::size_t n = static_cast<std::size_t>(state.range(0));
-  const auto& sz = sizes(n);
+  const auto& sz = sizes(n, state.range(1));
   std::vector<void*> ptrs(n);
   for (auto _ : state) {
     for (std::size_t i = 0; i < n; ++i) {
@@ -142,16 +153,16 @@ void glibc_free(void* p) { __libc_free(p); }
 
 }  // namespace
 
-BENCHMARK(BM_tricolor)->Arg(1 << 16)->Arg(1 << 20)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_peer<mi_malloc, mi_free>)->Name("BM_mimalloc")->Arg(1 << 16)->Arg(1 << 20)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_peer<glibc_malloc, glibc_free>)->Name("BM_glibc")->Arg(1 << 16)->Arg(1 << 20)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_peer<mi_zalloc, mi_free>)->Name("BM_mi_zalloc")->Arg(1 << 16)->Arg(1 << 20)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_peer<glibc_calloc, glibc_free>)->Name("BM_glibc_calloc")->Arg(1 << 16)->Arg(1 << 20)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_tricolor_half)->Arg(1 << 16)->Arg(1 << 20)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_peer_half<mi_malloc, mi_free>)->Name("BM_mimalloc_half")->Arg(1 << 16)->Arg(1 << 20)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_peer_half<glibc_malloc, glibc_free>)->Name("BM_glibc_half")->Arg(1 << 16)->Arg(1 << 20)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_tricolor)->ArgsProduct({{1 << 16, 1 << 20}, {0, 1}})->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_peer<mi_malloc, mi_free>)->Name("BM_mimalloc")->ArgsProduct({{1 << 16, 1 << 20}, {0, 1}})->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_peer<glibc_malloc, glibc_free>)->Name("BM_glibc")->ArgsProduct({{1 << 16, 1 << 20}, {0, 1}})->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_peer<mi_zalloc, mi_free>)->Name("BM_mi_zalloc")->ArgsProduct({{1 << 16, 1 << 20}, {0, 1}})->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_peer<glibc_calloc, glibc_free>)->Name("BM_glibc_calloc")->ArgsProduct({{1 << 16, 1 << 20}, {0, 1}})->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_tricolor_half)->ArgsProduct({{1 << 16, 1 << 20}, {0, 1}})->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_peer_half<mi_malloc, mi_free>)->Name("BM_mimalloc_half")->ArgsProduct({{1 << 16, 1 << 20}, {0, 1}})->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_peer_half<glibc_malloc, glibc_free>)->Name("BM_glibc_half")->ArgsProduct({{1 << 16, 1 << 20}, {0, 1}})->Unit(benchmark::kMillisecond);
 
-BENCHMARK(BM_peer_half<mi_zalloc, mi_free>)->Name("BM_mi_zalloc_half")->Arg(1 << 16)->Arg(1 << 20)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_peer_half<glibc_calloc, glibc_free>)->Name("BM_glibc_calloc_half")->Arg(1 << 16)->Arg(1 << 20)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_peer_half<mi_zalloc, mi_free>)->Name("BM_mi_zalloc_half")->ArgsProduct({{1 << 16, 1 << 20}, {0, 1}})->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_peer_half<glibc_calloc, glibc_free>)->Name("BM_glibc_calloc_half")->ArgsProduct({{1 << 16, 1 << 20}, {0, 1}})->Unit(benchmark::kMillisecond);
 
 BENCHMARK_MAIN();

@@ -15,12 +15,13 @@ runs = json.load(open(sys.argv[1]))["benchmarks"]
 med = {r["run_name"]: r["real_time"] for r in runs if r.get("aggregate_name") == "median"}
 peers = [("mimalloc", "BM_mimalloc"), ("glibc", "BM_glibc"), ("mi_zalloc", "BM_mi_zalloc"), ("calloc", "BM_glibc_calloc")]
 print(f"{'workload':<26} {'tricolor ms':>11} " + " ".join(f"{p:>10}" for p, _ in peers) + "   ratios tricolor/peer")
-for variant in ("", "_half"):
-    for n in (1 << 16, 1 << 20):
-        t = med[f"BM_tricolor{variant}/{n}"]
-        times = [med[f"{b}{variant}/{n}"] for _, b in peers]
-        ratios = " ".join(f"{p}={t / x:.2f}" for (p, _), x in zip(peers, times))
-        name = f"alloc+free{variant} N={n}"
-        print(f"{name:<26} {t:>11.3f} " + " ".join(f"{x:>10.3f}" for x in times) + "   " + ratios)
+for mix, mix_name in ((0, "mixed"), (1, "small")):
+    for variant in ("", "_half"):
+        for n in (1 << 16, 1 << 20):
+            t = med[f"BM_tricolor{variant}/{n}/{mix}"]
+            times = [med[f"{b}{variant}/{n}/{mix}"] for _, b in peers]
+            ratios = " ".join(f"{p}={t / x:.2f}" for (p, _), x in zip(peers, times))
+            name = f"{mix_name}{variant} N={n}"
+            print(f"{name:<26} {t:>11.3f} " + " ".join(f"{x:>10.3f}" for x in times) + "   " + ratios)
 PY
 rm -f "$out"
