@@ -84,22 +84,6 @@ void BM_tricolor(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * n));
 }
 
-template <void* (*Alloc)(std::size_t), void (*Free)(void*)>
-void BM_peer(benchmark::State& state) {
-  const std::size_t n = static_cast<std::size_t>(state.range(0));
-  const auto& sz = sizes(n, state.range(1));
-  std::vector<void*> ptrs(n);
-  for (auto _ : state) {
-    for (std::size_t i = 0; i < n; ++i) {
-      auto* p = static_cast<std::uint64_t*>(Alloc(sz[i]));
-      *p = i;
-      ptrs[i] = p;
-    }
-    for (std::size_t i = 0; i < n; ++i) Free(ptrs[i]);
-  }
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * n));
-}
-
 void BM_tricolor_half(benchmark::State& state) {
   const std::size_t n = static_cast<std::size_t>(state.range(0));
   const auto& sz = sizes(n, state.range(1));
@@ -127,8 +111,9 @@ void BM_tricolor_half(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * n));
 }
 
-template <void* (*Alloc)(std::size_t), void (*Free)(void*)>
-void BM_peer_half(benchmark::State& state) {
+// Half: free the odd objects first, then the even ones.
+template <void* (*Alloc)(std::size_t), void (*Free)(void*), bool Half>
+void BM_peer(benchmark::State& state) {
   const std::size_t n = static_cast<std::size_t>(state.range(0));
   const auto& sz = sizes(n, state.range(1));
   std::vector<void*> ptrs(n);
@@ -138,8 +123,12 @@ void BM_peer_half(benchmark::State& state) {
       *p = i;
       ptrs[i] = p;
     }
-    for (std::size_t i = 1; i < n; i += 2) Free(ptrs[i]);
-    for (std::size_t i = 0; i < n; i += 2) Free(ptrs[i]);
+    if constexpr (Half) {
+      for (std::size_t i = 1; i < n; i += 2) Free(ptrs[i]);
+      for (std::size_t i = 0; i < n; i += 2) Free(ptrs[i]);
+    } else {
+      for (std::size_t i = 0; i < n; ++i) Free(ptrs[i]);
+    }
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * n));
 }
@@ -154,15 +143,15 @@ void glibc_free(void* p) { __libc_free(p); }
 }  // namespace
 
 BENCHMARK(BM_tricolor)->ArgsProduct({{1 << 16, 1 << 20}, {0, 1}})->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_peer<mi_malloc, mi_free>)->Name("BM_mimalloc")->ArgsProduct({{1 << 16, 1 << 20}, {0, 1}})->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_peer<glibc_malloc, glibc_free>)->Name("BM_glibc")->ArgsProduct({{1 << 16, 1 << 20}, {0, 1}})->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_peer<mi_zalloc, mi_free>)->Name("BM_mi_zalloc")->ArgsProduct({{1 << 16, 1 << 20}, {0, 1}})->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_peer<glibc_calloc, glibc_free>)->Name("BM_glibc_calloc")->ArgsProduct({{1 << 16, 1 << 20}, {0, 1}})->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_peer<mi_malloc, mi_free, false>)->Name("BM_mimalloc")->ArgsProduct({{1 << 16, 1 << 20}, {0, 1}})->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_peer<glibc_malloc, glibc_free, false>)->Name("BM_glibc")->ArgsProduct({{1 << 16, 1 << 20}, {0, 1}})->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_peer<mi_zalloc, mi_free, false>)->Name("BM_mi_zalloc")->ArgsProduct({{1 << 16, 1 << 20}, {0, 1}})->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_peer<glibc_calloc, glibc_free, false>)->Name("BM_glibc_calloc")->ArgsProduct({{1 << 16, 1 << 20}, {0, 1}})->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_tricolor_half)->ArgsProduct({{1 << 16, 1 << 20}, {0, 1}})->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_peer_half<mi_malloc, mi_free>)->Name("BM_mimalloc_half")->ArgsProduct({{1 << 16, 1 << 20}, {0, 1}})->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_peer_half<glibc_malloc, glibc_free>)->Name("BM_glibc_half")->ArgsProduct({{1 << 16, 1 << 20}, {0, 1}})->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_peer<mi_malloc, mi_free, true>)->Name("BM_mimalloc_half")->ArgsProduct({{1 << 16, 1 << 20}, {0, 1}})->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_peer<glibc_malloc, glibc_free, true>)->Name("BM_glibc_half")->ArgsProduct({{1 << 16, 1 << 20}, {0, 1}})->Unit(benchmark::kMillisecond);
 
-BENCHMARK(BM_peer_half<mi_zalloc, mi_free>)->Name("BM_mi_zalloc_half")->ArgsProduct({{1 << 16, 1 << 20}, {0, 1}})->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_peer_half<glibc_calloc, glibc_free>)->Name("BM_glibc_calloc_half")->ArgsProduct({{1 << 16, 1 << 20}, {0, 1}})->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_peer<mi_zalloc, mi_free, true>)->Name("BM_mi_zalloc_half")->ArgsProduct({{1 << 16, 1 << 20}, {0, 1}})->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_peer<glibc_calloc, glibc_free, true>)->Name("BM_glibc_calloc_half")->ArgsProduct({{1 << 16, 1 << 20}, {0, 1}})->Unit(benchmark::kMillisecond);
 
 BENCHMARK_MAIN();
