@@ -33,8 +33,10 @@ int main() {
   }
   print("after allocation", heap);
 
-  // A collector would now mark what is reachable. Keep every tenth object.
-  for (std::size_t i = 0; i < objects.size(); i += 10) {
+  // A collector would now mark what is reachable. Here: every seventh object
+  // of the first half survives and the second half all dies, so its
+  // segments empty out and can be given back.
+  for (std::size_t i = 0; i < objects.size() / 2; i += 7) {
     Span* span = Segment::span_of(objects[i]);
     span->try_mark(span->object_index(objects[i]));
   }
