@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the release preset and runs perf/alloc_micro: 5 repetitions, then
+# Builds the release preset and runs perf/alloc_micro: 7 repetitions,
+# interleaved at random so that the machine's drift hits every peer alike, then
 # prints each workload's median time and its ratio to the peers' medians.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -7,7 +8,7 @@ tools/setup
 cmake --preset release >/dev/null
 cmake --build --preset release --target alloc_micro >/dev/null
 out=$(mktemp)
-build/release/perf/alloc_micro --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
+build/release/perf/alloc_micro --benchmark_repetitions=7 --benchmark_enable_random_interleaving=true --benchmark_report_aggregates_only=true \
   --benchmark_format=json --benchmark_out="$out" --benchmark_out_format=json >/dev/null
 python3 - "$out" <<'PY'
 import json, sys

@@ -20,7 +20,7 @@ void ThreadCache::release_all() noexcept {
 void* ThreadCache::refill(SpanClass sc) {
   Span*& slot = spans_[sc.index()];
   if (slot != &empty_span()) {
-    // The fast path stops at 64-object boundaries; the span may not be full.
+    // The cached word ran dry; later words of the span may still have room.
     if (void* p = slot->alloc_slow()) {
       prepare(slot, p);
       return p;

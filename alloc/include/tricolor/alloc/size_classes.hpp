@@ -124,14 +124,14 @@ inline constexpr std::size_t kMaxSmallSpanPages = [] {
 // The most objects any span holds (class 1: 8-byte objects in one page).
 inline constexpr std::size_t kMaxObjectsPerSpan = kPageSize / 8;
 
-// Size class for a small request: 1 <= size <= kMaxSmallSize. A zero-byte
-// request gets the smallest class so that every allocation has its own address.
+// Size class for a small request: size <= kMaxSmallSize. A zero-byte request
+// gets the smallest class (entry 0 of the table) so that every allocation
+// has its own address.
 constexpr std::uint8_t size_to_class(std::size_t size) noexcept {
-  if (size <= kSmallSizeMax - 8) {
-    return size == 0 ? std::uint8_t{1} : kSizeToClass8[(size + kSmallSizeDiv - 1) / kSmallSizeDiv];
-  }
+  if (size <= kSmallSizeMax - 8) return kSizeToClass8[(size + kSmallSizeDiv - 1) / kSmallSizeDiv];
   return kSizeToClass128[(size - kSmallSizeMax + kLargeSizeDiv - 1) / kLargeSizeDiv];
 }
+static_assert(size_to_class(0) == 1);
 
 static_assert(kSizeClasses[1].size == 8 && kSizeClasses[kNumSizeClasses - 1].size == kMaxSmallSize);
 static_assert(kMaxObjectsPerSpan == kSizeClasses[1].objects);

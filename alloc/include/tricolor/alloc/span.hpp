@@ -6,8 +6,11 @@
 // from `freeindex` on, an object is free iff its alloc bit is clear. The span
 // caches the complement of the alloc-bit word that holds `freeindex`, shifted
 // so that bit 0 is `freeindex`: the next free object is one count-trailing-
-// zeros away, and allocation never writes the bitmap. The cache is reloaded
-// only at 64-object boundaries, by the out-of-line next_free_index().
+// zeros away, and allocation never writes the bitmap. The alloc bits past
+// `nelems` in the last word are kept set, so the cache never offers an object
+// that does not exist. When the cache runs dry (the rest of the word is
+// allocated, or freeindex has just crossed into the next word) the
+// out-of-line alloc_slow() loads the next word.
 //
 // Sweeping (Go's mspan.sweep): after marking, the mark bits are exactly the
 // objects that survive, so they become the new alloc bits and the old alloc
@@ -72,15 +75,13 @@ class Span {
   std::size_t bytes() const noexcept { return std::size_t{npages} << kPageShift; }
   char* limit() const noexcept { return base + bytes(); }
 
-  // The fast path of allocation; nullptr when the cached word is exhausted
-  // (the caller then calls next_free_index or refills from another span).
-  void* try_alloc_fast() noexcept {
+  // The fast path of allocation: claims the next free object of the cached
+  // word. Requires alloc_cache != 0; otherwise the caller calls alloc_slow
+  // (or refills from another span).
+  void* alloc_cached() noexcept {
     const std::uint64_t cache = alloc_cache;
-    if (cache == 0) return nullptr;
     const unsigned bit = static_cast<unsigned>(std::countr_zero(cache));
     const std::uint32_t index = freeindex + bit;
-    // Stop short of a word boundary: the next word's cache is loaded out of line.
-    if (index >= nelems || (index + 1) % 64 == 0) return nullptr;
     alloc_cache = (cache >> bit) >> 1;
     freeindex = index + 1;
     ++alloc_count;
@@ -144,6 +145,7 @@ class Span {
 
  private:
   void load_cache(std::uint32_t index) noexcept;
+  void set_padding_bits() noexcept;
   std::uint64_t* bitmap_storage_ = nullptr;  // both bitmaps, when they do not fit inline
   std::uint32_t bitmap_capacity_words_ = 0;  // per bitmap
   std::uint64_t inline_bits_[2] = {0, 0};    // alloc and mark word of spans of <= 64 objects
