@@ -1,5 +1,13 @@
-// tricolor: an embeddable managed heap with a Go-style concurrent collector.
+// tricolor: an embeddable managed heap with a Go-style garbage collector.
 // This is the one header users include.
 #pragma once
 
-#include "tricolor/alloc.hpp"
+#include "tricolor/array.hpp"
+#include "tricolor/heap.hpp"
+#include "tricolor/member.hpp"
+#include "tricolor/object.hpp"
+#include "tricolor/options.hpp"
+#include "tricolor/root.hpp"
+#include "tricolor/usage_error.hpp"
+#include "tricolor/visitor.hpp"
+#include "tricolor/alloc/out_of_memory.hpp"

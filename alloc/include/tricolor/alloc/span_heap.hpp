@@ -18,6 +18,7 @@
 
 #include "tricolor/alloc/page_heap.hpp"
 #include "tricolor/alloc/page_source.hpp"
+#include "tricolor/alloc/segment.hpp"
 #include "tricolor/alloc/size_classes.hpp"
 #include "tricolor/alloc/span.hpp"
 #include "tricolor/alloc/span_class.hpp"
@@ -85,6 +86,9 @@ class SpanHeap {
   std::size_t scavenge(std::size_t retain_bytes) noexcept { return pages_.scavenge(retain_bytes); }
 
   AllocStats stats() const noexcept;
+
+  // Whether `p`, a pointer to an object of some heap, points into this one.
+  bool owns(const void* p) const noexcept { return Segment::of(p)->owner == &pages_; }
 
  private:
   struct alignas(64) Central {

@@ -1,0 +1,152 @@
+// Handles that keep managed objects alive from outside the heap.
+//
+//   Root<T>        a root owned by one thread, for locals and members of
+//                  ordinary C++ objects on that thread. Cheap: registering
+//                  and unregistering are a few stores. Create, use and
+//                  destroy it on one thread, which must be attached to the
+//                  heap of the object it holds (a ThreadScope).
+//   GlobalRoot<T>  a root any thread may hold, assign and destroy (it takes
+//                  a process-wide lock to do so). For caches, registries,
+//                  and objects handed between threads.
+//
+// Both are movable and copyable, and may be destroyed in any order.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <mutex>
+#include <utility>
+
+#include "tricolor/barriers/root_list.hpp"
+#include "tricolor/usage_error.hpp"
+
+namespace tricolor {
+
+template <class T>
+class Root : private barriers::RootNode {
+ public:
+  Root() noexcept { link(); }
+  Root(std::nullptr_t) noexcept { link(); }  // NOLINT
+  Root(T* p) {                               // NOLINT: converts like a raw pointer
+    check_attached(p);
+    object_ = p;
+    link();
+  }
+  Root(const Root& other) noexcept {
+    object_ = other.object_;
+    link();
+  }
+  Root(Root&& other) noexcept {
+    object_ = std::exchange(other.object_, nullptr);
+    link();
+  }
+  ~Root() { barriers::RootList::unlink(this); }
+
+  Root& operator=(T* p) {
+    check_attached(p);
+    object_ = p;
+    return *this;
+  }
+  Root& operator=(const Root& other) noexcept {
+    object_ = other.object_;
+    return *this;
+  }
+  Root& operator=(Root&& other) noexcept {
+    object_ = std::exchange(other.object_, nullptr);
+    return *this;
+  }
+
+  T* get() const noexcept { return static_cast<T*>(const_cast<void*>(object_)); }
+  T* operator->() const noexcept { return get(); }
+  T& operator*() const noexcept { return *get(); }
+  explicit operator bool() const noexcept { return object_ != nullptr; }
+  operator T*() const noexcept { return get(); }  // NOLINT
+
+ private:
+  void link() noexcept { barriers::thread_roots().list.link(this); }
+  static void check_attached(const void* p) {
+    if (p != nullptr && barriers::thread_roots().attached_heaps == 0) {
+      throw UsageError(
+          "tricolor: a Root<T> was created on a thread that is not attached to any heap, so no "
+          "collector would see it. Attach the thread first with tricolor::ThreadScope, or use "
+          "tricolor::GlobalRoot<T> for a handle shared between threads.");
+    }
+  }
+};
+
+namespace barriers {
+// The part of GlobalRoot that does not depend on T; the heap marks the
+// handles into it orphaned when it is destroyed.
+class GlobalRootNode : public RootNode {
+ public:
+  void orphan() noexcept { orphaned_.store(true, std::memory_order_relaxed); }
+  bool orphaned() const noexcept { return orphaned_.load(std::memory_order_relaxed); }
+
+ protected:
+  GlobalRootNode() noexcept = default;
+  ~GlobalRootNode() = default;
+  void set(const void* p) noexcept {
+    GlobalRoots& g = global_roots();
+    std::lock_guard<std::mutex> guard(g.mu);
+    object_ = p;
+    orphaned_.store(false, std::memory_order_relaxed);
+  }
+  void link() noexcept {
+    GlobalRoots& g = global_roots();
+    std::lock_guard<std::mutex> guard(g.mu);
+    g.list.link(this);
+  }
+  void unlink() noexcept {
+    GlobalRoots& g = global_roots();
+    std::lock_guard<std::mutex> guard(g.mu);
+    RootList::unlink(this);
+  }
+  void check_alive() const {
+#ifndef NDEBUG
+    if (orphaned()) {
+      throw UsageError(
+          "tricolor: a GlobalRoot<T> was used after the heap that owned its object was destroyed. "
+          "Reset or destroy global handles before destroying their heap.");
+    }
+#endif
+  }
+
+ private:
+  std::atomic<bool> orphaned_{false};
+};
+}  // namespace barriers
+
+template <class T>
+class GlobalRoot : private barriers::GlobalRootNode {
+ public:
+  GlobalRoot() noexcept { link(); }
+  GlobalRoot(std::nullptr_t) noexcept { link(); }  // NOLINT
+  GlobalRoot(T* p) noexcept {                      // NOLINT
+    set(p);
+    link();
+  }
+  GlobalRoot(const GlobalRoot& other) : GlobalRoot(other.get()) {}
+  GlobalRoot(GlobalRoot&& other) : GlobalRoot(other.get()) { other.set(nullptr); }
+  ~GlobalRoot() { unlink(); }
+
+  GlobalRoot& operator=(T* p) noexcept {
+    set(p);
+    return *this;
+  }
+  GlobalRoot& operator=(const GlobalRoot& other) { return *this = other.get(); }
+  GlobalRoot& operator=(GlobalRoot&& other) {
+    T* p = other.get();
+    other.set(nullptr);
+    return *this = p;
+  }
+
+  T* get() const {
+    check_alive();
+    return static_cast<T*>(const_cast<void*>(object_));
+  }
+  T* operator->() const { return get(); }
+  T& operator*() const { return *get(); }
+  explicit operator bool() const { return get() != nullptr; }
+};
+
+}  // namespace tricolor

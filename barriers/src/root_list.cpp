@@ -1,0 +1,17 @@
+#include "tricolor/barriers/root_list.hpp"
+
+namespace tricolor::barriers {
+
+ThreadRoots& thread_roots() noexcept {
+  thread_local ThreadRoots roots;
+  return roots;
+}
+
+GlobalRoots& global_roots() noexcept {
+  // Never destroyed: GlobalRoot handles with static storage duration may
+  // unregister after every other static is gone.
+  static GlobalRoots* roots = new GlobalRoots();
+  return *roots;
+}
+
+}  // namespace tricolor::barriers

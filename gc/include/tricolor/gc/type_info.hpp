@@ -1,0 +1,78 @@
+// What the collector knows about a managed type, and where it keeps it.
+//
+// An object of a type that has trace() or a destructor is preceded, inside
+// its cell, by a header word: a pointer to the type's TypeInfo, with bit 0
+// set once the constructor has returned. The marker reads the header to
+// scan the object; the sweeper reads it to run the destructor, and only if
+// bit 0 says the object was fully constructed. A noscan, trivially
+// destructible object has no header: nothing ever needs to look at it.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+#include <typeinfo>
+
+#include "tricolor/visitor.hpp"
+
+namespace tricolor::gc {
+
+struct TypeInfo {
+  void (*trace)(const void* object, Visitor& v);  // nullptr: noscan
+  void (*destroy)(void* object) noexcept;         // nullptr: trivially destructible
+  const std::type_info* type;
+  std::size_t header_size;  // object = cell + header_size
+  // Arrays are traced range by range, so that a large one never holds a
+  // marker for long (Go's oblets). nullptr: not an array.
+  std::size_t (*length)(const void* object);
+  void (*trace_range)(const void* object, std::size_t begin, std::size_t end, Visitor& v);
+  std::size_t element_size;
+};
+
+inline constexpr std::uintptr_t kConstructedBit = 1;
+
+template <class T>
+inline constexpr bool kNeedsHeader = Traceable<T> || !std::is_trivially_destructible_v<T>;
+
+template <class T>
+inline constexpr std::size_t kHeaderSize = kNeedsHeader<T> ? std::max(sizeof(void*), alignof(T)) : 0;
+
+// Arrays specialise this with their element tracing.
+template <class T>
+struct ArrayTraits {
+  static constexpr std::size_t (*length)(const void*) = nullptr;
+  static constexpr void (*trace_range)(const void*, std::size_t, std::size_t, Visitor&) = nullptr;
+  static constexpr std::size_t element_size = 0;
+};
+
+template <class T>
+constexpr void (*trace_function())(const void*, Visitor&) {
+  if constexpr (Traceable<T>) {
+    return [](const void* object, Visitor& v) { static_cast<const T*>(object)->trace(v); };
+  } else {
+    return nullptr;
+  }
+}
+
+template <class T>
+constexpr void (*destroy_function())(void*) noexcept {
+  if constexpr (std::is_trivially_destructible_v<T>) {
+    return nullptr;
+  } else {
+    return [](void* object) noexcept { static_cast<T*>(object)->~T(); };
+  }
+}
+
+template <class T>
+inline constexpr TypeInfo kTypeInfo = {
+    trace_function<T>(),
+    destroy_function<T>(),
+    &typeid(T),
+    kHeaderSize<T>,
+    ArrayTraits<T>::length,
+    ArrayTraits<T>::trace_range,
+    ArrayTraits<T>::element_size,
+};
+
+}  // namespace tricolor::gc

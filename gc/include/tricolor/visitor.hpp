@@ -1,0 +1,41 @@
+// The visitor a managed type's trace() reports its pointers to. Only the
+// collector creates visitors; user code only calls them.
+#pragma once
+
+#include <concepts>
+
+#include "tricolor/member.hpp"
+
+namespace tricolor {
+
+class Visitor;
+
+// A type that reports its managed pointers: it has `void trace(Visitor&) const`.
+template <class T>
+concept Traceable = requires(const T& t, Visitor& v) {
+  { t.trace(v) } -> std::same_as<void>;
+};
+
+class Visitor {
+ public:
+  template <class T>
+  void operator()(const Member<T>& member) {
+    if (const T* p = member.get()) visit(static_cast<const void*>(p));
+  }
+  // A struct held by value inside an object, with a trace() of its own.
+  template <Traceable T>
+  void operator()(const T& part) {
+    part.trace(*this);
+  }
+
+  Visitor(const Visitor&) = delete;
+  Visitor& operator=(const Visitor&) = delete;
+
+ protected:
+  Visitor() = default;
+  ~Visitor() = default;
+  // `object` points at a managed object (the T* a Member holds).
+  virtual void visit(const void* object) = 0;
+};
+
+}  // namespace tricolor

@@ -1,0 +1,51 @@
+#include "tricolor/heap.hpp"
+
+#include <mutex>
+
+#include "heap_state.hpp"
+#include "object_info.hpp"
+#include "tricolor/root.hpp"
+
+namespace tricolor {
+
+Heap::Heap(const Options& options) : state_(std::make_unique<gc::HeapState>(*this, options)) {}
+
+Heap::~Heap() {
+  // Handles that outlive the heap must not be used: mark the global ones.
+  {
+    barriers::GlobalRoots& globals = barriers::global_roots();
+    std::lock_guard<std::mutex> guard(globals.mu);
+    globals.list.for_each([&](const barriers::RootNode& node) {
+      if (node.object() != nullptr && state_->spans().owns(node.object())) {
+        const_cast<barriers::GlobalRootNode&>(static_cast<const barriers::GlobalRootNode&>(node)).orphan();
+      }
+    });
+  }
+  state_->destroy_all();
+}
+
+void Heap::collect() {
+  // A thread that is not attached may still ask for a collection.
+  state_->collect(gc::Mutator::lookup(*this), gc::HeapState::Reason::kForced);
+}
+
+void Heap::safepoint() {
+  gc::Mutator& m = gc::Mutator::current(*this);
+  if (state_->stop_requested().load(std::memory_order_relaxed)) m.park();
+}
+
+MemStats Heap::mem_stats() {
+  return state_->mem_stats(gc::Mutator::lookup(*this));
+}
+
+ThreadScope::ThreadScope(Heap& heap) : mutator_(std::make_unique<gc::Mutator>(heap, *heap.state_)) {}
+
+ThreadScope::~ThreadScope() = default;
+
+BlockingScope::BlockingScope(Heap& heap) : mutator_(gc::Mutator::current(heap)) {
+  mutator_.enter_blocking();
+}
+
+BlockingScope::~BlockingScope() { mutator_.leave_blocking(); }
+
+}  // namespace tricolor

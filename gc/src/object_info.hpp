@@ -1,0 +1,39 @@
+// What the collector can learn about an object from its address: its span,
+// its cell, its TypeInfo (if it has a header), and a printable type name.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "tricolor/alloc/segment.hpp"
+#include "tricolor/alloc/span.hpp"
+#include "tricolor/gc/type_info.hpp"
+
+namespace tricolor::gc {
+
+struct ObjectRef {
+  alloc::Span* span;
+  std::uint32_t index;
+  char* cell;
+
+  static ObjectRef of(const void* object) noexcept {
+    alloc::Span* span = alloc::Segment::span_of(object);
+    const std::uint32_t index = span->object_index(object);
+    return {span, index, static_cast<char*>(span->object_at(index))};
+  }
+  // Objects with a trace() or a destructor carry a TypeInfo header.
+  bool has_header() const noexcept { return !span->spanclass.noscan() || span->spanclass.finalize(); }
+  const TypeInfo* info() const noexcept {
+    return reinterpret_cast<const TypeInfo*>(*reinterpret_cast<const std::uintptr_t*>(cell) & ~kConstructedBit);
+  }
+  const char* object() const noexcept { return has_header() ? cell + info()->header_size : cell; }
+};
+
+// "Node" for an object with a header, "a 48-byte object without pointers" otherwise.
+std::string type_name(const ObjectRef& ref);
+
+// Prints `message` and aborts: the object graph is broken, and no recovery
+// would leave the heap trustworthy.
+[[noreturn]] void fatal(const std::string& message);
+
+}  // namespace tricolor::gc
