@@ -1,19 +1,37 @@
-# A project that uses tricolor the two ways users do: find_package against an
-# installed copy, and add_subdirectory on the source tree. Each test
-# configures, builds and runs tests/consumer/ in a scratch directory. They
-# run only in unsanitized builds (the consumer would have to repeat the
-# sanitizer flags to link).
-if(NOT TRICOLOR_SANITIZE)
-  set(_consumer_dir ${CMAKE_CURRENT_BINARY_DIR}/consumer)
-  add_test(NAME consumer_find_package
-    COMMAND ${CMAKE_COMMAND}
-      -DMODE=find_package -DSOURCE_DIR=${PROJECT_SOURCE_DIR} -DBUILD_DIR=${PROJECT_BINARY_DIR}
-      -DWORK_DIR=${_consumer_dir}/find_package -DGENERATOR=${CMAKE_GENERATOR}
-      -P ${CMAKE_CURRENT_SOURCE_DIR}/consumer/run.cmake)
-  add_test(NAME consumer_add_subdirectory
-    COMMAND ${CMAKE_COMMAND}
-      -DMODE=add_subdirectory -DSOURCE_DIR=${PROJECT_SOURCE_DIR} -DBUILD_DIR=${PROJECT_BINARY_DIR}
-      -DWORK_DIR=${_consumer_dir}/add_subdirectory -DGENERATOR=${CMAKE_GENERATOR}
-      -P ${CMAKE_CURRENT_SOURCE_DIR}/consumer/run.cmake)
-  set_tests_properties(consumer_find_package consumer_add_subdirectory PROPERTIES TIMEOUT 600)
+# Tests that a project can use tricolor the two ways users do, each by
+# configuring, building and running tests/consumer/ in a scratch directory:
+#   consumer_find_package      installs this build (cmake --install) into a
+#                              prefix and uses find_package(tricolor)
+#   consumer_add_subdirectory  add_subdirectory() on this source tree
+# Registered only in unsanitized builds: in a sanitized one the consumer
+# would have to repeat the sanitizer flags to link against the library.
+if(TRICOLOR_SANITIZE)
+  message(STATUS "tricolor: consumer_* tests skipped in sanitizer builds (TRICOLOR_SANITIZE=${TRICOLOR_SANITIZE})")
+  return()
 endif()
+
+get_property(_multi_config GLOBAL PROPERTY GENERATOR_IS_MULTI_CONFIG)
+if(_multi_config)
+  set(_build_type $<CONFIG>)
+elseif(CMAKE_BUILD_TYPE)
+  set(_build_type ${CMAKE_BUILD_TYPE})
+else()
+  set(_build_type Release)
+endif()
+
+foreach(_mode find_package add_subdirectory)
+  add_test(NAME consumer_${_mode}
+    COMMAND ${CMAKE_COMMAND}
+      -DMODE=${_mode}
+      -DSOURCE_DIR=${PROJECT_SOURCE_DIR}
+      -DBUILD_DIR=${PROJECT_BINARY_DIR}
+      -DWORK_DIR=${CMAKE_CURRENT_BINARY_DIR}/consumer/${_mode}
+      -DGENERATOR=${CMAKE_GENERATOR}
+      -DCXX_COMPILER=${CMAKE_CXX_COMPILER}
+      "-DCXX_FLAGS=${CMAKE_CXX_FLAGS}"
+      -DBUILD_TYPE=${_build_type}
+      -P ${CMAKE_CURRENT_SOURCE_DIR}/consumer/run.cmake)
+  set_tests_properties(consumer_${_mode} PROPERTIES
+    TIMEOUT 600
+    LABELS consumer)
+endforeach()

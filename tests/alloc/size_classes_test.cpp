@@ -54,7 +54,7 @@ TEST_CASE("size classes: size_to_class gives the smallest class that fits, for e
   }
 }
 
-TEST_CASE("size classes: rounding costs at most 12.5% from 128 B on; merged classes cost no span capacity") {
+TEST_CASE("size classes: rounding costs at most 12.5% from 128 B on, merged classes cost no span capacity") {
   // Go's generator steps through sizes by the alignment rule (each step at
   // most 1/8 of the size from 128 B on), then merges a step into the next
   // class when both pack the same number of objects into the same span.

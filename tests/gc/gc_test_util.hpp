@@ -1,0 +1,48 @@
+// Shared managed types and helpers for the collector tests.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+
+#include <tricolor/tricolor.hpp>
+
+namespace tricolor::test {
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+inline constexpr bool kSanitized = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+inline constexpr bool kSanitized = true;
+#else
+inline constexpr bool kSanitized = false;
+#endif
+#else
+inline constexpr bool kSanitized = false;
+#endif
+
+// Counts live instances: constructed minus destroyed.
+struct Counted : Object {
+  static inline std::atomic<long> live{0};
+  static inline std::atomic<long> destroyed{0};
+  Member<Counted> left, right;
+  long value = 0;
+  explicit Counted(long v = 0) : value(v) { live.fetch_add(1, std::memory_order_relaxed); }
+  ~Counted() {
+    live.fetch_sub(1, std::memory_order_relaxed);
+    destroyed.fetch_add(1, std::memory_order_relaxed);
+  }
+  void trace(Visitor& v) const {
+    v(left);
+    v(right);
+  }
+};
+
+// A heap whose options ignore the stress setting of the environment but
+// keep gccheckmark, so the checkmark runs of the suite verify every test.
+inline Options test_options() {
+  Options o = Options::from_environment();
+  o.stress_interval = 0;
+  return o;
+}
+
+}  // namespace tricolor::test

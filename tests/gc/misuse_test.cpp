@@ -1,0 +1,202 @@
+#include <catch2/catch.hpp>
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <functional>
+#include <string>
+#include <thread>
+
+#include "gc_test_util.hpp"
+
+using namespace tricolor;
+using test::Counted;
+
+namespace {
+
+// Runs `body` in a child process and returns what it wrote to stderr;
+// `died` tells whether it was killed by a signal (abort) rather than
+// returning normally.
+std::string run_child(const std::function<void()>& body, bool& died) {
+  int fds[2];
+  REQUIRE(pipe(fds) == 0);
+  const pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    // The child dies by abort: let it, without Catch2's handlers reporting
+    // it as a failure of its own copy of the test run.
+    std::signal(SIGABRT, SIG_DFL);
+    std::signal(SIGSEGV, SIG_DFL);
+    dup2(fds[1], STDERR_FILENO);
+    const int devnull = open("/dev/null", O_WRONLY);
+    dup2(devnull, STDOUT_FILENO);
+    close(fds[0]);
+    body();
+    std::_Exit(0);
+  }
+  close(fds[1]);
+  std::string out;
+  char buf[4096];
+  for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;) out.append(buf, static_cast<std::size_t>(n));
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  died = WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) != 0);
+  return out;
+}
+
+// Sets an environment variable for one test and restores it after.
+struct ScopedEnv {
+  std::string name;
+  std::string old;
+  bool had;
+  ScopedEnv(const char* n, const char* value) : name(n), had(std::getenv(n) != nullptr) {
+    if (had) old = std::getenv(n);
+    setenv(n, value, 1);
+  }
+  ~ScopedEnv() {
+    if (had) {
+      setenv(name.c_str(), old.c_str(), 1);
+    } else {
+      unsetenv(name.c_str());
+    }
+  }
+};
+
+}  // namespace
+
+TEST_CASE("misuse: make on a thread not attached to the heap is a UsageError") {
+  Heap heap(test::test_options());
+  std::string message;
+  std::thread t([&] {
+    try {
+      heap.make<Counted>(1);
+    } catch (const UsageError& e) {
+      message = e.what();
+    }
+  });
+  t.join();
+  CHECK(message.find("not attached") != std::string::npos);
+  CHECK(message.find("ThreadScope") != std::string::npos);
+  // Attached to another heap only: still an error for this one.
+  Heap other(test::test_options());
+  ThreadScope attach{other};
+  CHECK_THROWS_AS(heap.make<Counted>(1), UsageError);
+}
+
+TEST_CASE("misuse: attaching a thread twice to one heap is a UsageError") {
+  Heap heap(test::test_options());
+  ThreadScope attach{heap};
+  CHECK_THROWS_WITH(ThreadScope{heap}, Catch::Contains("already attached"));
+  CHECK(heap.make<Counted>(1) != nullptr);  // the first attachment still works
+}
+
+TEST_CASE("misuse: a GlobalRoot used after its heap died is a UsageError") {
+  GlobalRoot<Counted> survivor;
+  {
+    Heap heap(test::test_options());
+    ThreadScope attach{heap};
+    survivor = heap.make<Counted>(5);
+    heap.collect();
+    CHECK(survivor->value == 5);  // a GlobalRoot keeps its object alive
+  }
+  CHECK_THROWS_WITH(survivor.get(), Catch::Contains("after the heap that owned its object was destroyed"));
+  survivor = nullptr;
+  CHECK(survivor.get() == nullptr);
+}
+
+TEST_CASE("misuse: a Member pointing into another heap stops the collector with both types named") {
+  bool died = false;
+  const std::string err = run_child(
+      [] {
+        Heap a(test::test_options());
+        Heap b(test::test_options());
+        ThreadScope attach_a{a};
+        ThreadScope attach_b{b};
+        Root<Counted> parent = a.make<Counted>(1);
+        parent->left = b.make<Counted>(2);
+        a.collect();
+      },
+      died);
+  CHECK(died);
+  CHECK(err.find("another heap") != std::string::npos);
+  CHECK(err.find("tricolor::test::Counted") != std::string::npos);
+}
+
+TEST_CASE("misuse: destroying a heap while a thread is attached stops the program with an explanation") {
+  bool died = false;
+  const std::string err = run_child(
+      [] {
+        auto* heap = new Heap(test::test_options());
+        new ThreadScope(*heap);  // never ended
+        delete heap;
+      },
+      died);
+  CHECK(died);
+  CHECK(err.find("still attached") != std::string::npos);
+}
+
+TEST_CASE("misuse: a pointer to a freed object stored in the heap is caught at the next collection") {
+  bool died = false;
+  const std::string err = run_child(
+      [] {
+        Heap heap(test::test_options());
+        ThreadScope attach{heap};
+        Root<Counted> parent = heap.make<Counted>(1);
+        Counted* unrooted = heap.make<Counted>(2);  // only a raw pointer holds it
+        heap.collect();                             // so it is freed here
+        parent->left = unrooted;                    // the bug: a dangling pointer in the heap
+        heap.collect();
+      },
+      died);
+  CHECK(died);
+  // The marker marks a free cell; the sweep (or checkmark, or ASan) reports it.
+  const bool reported = err.find("never allocated") != std::string::npos ||
+                        err.find("freed object") != std::string::npos ||
+                        err.find("AddressSanitizer") != std::string::npos;
+  CHECK(reported);
+}
+
+TEST_CASE("misuse: out of memory is an exception and the heap stays usable") {
+  Options options = test::test_options();
+  options.max_heap_bytes = std::size_t{16} << 20;
+  Heap heap(options);
+  ThreadScope attach{heap};
+  const long before = Counted::live;
+  std::string message;
+  {
+    Root<Array<Member<Counted>>> keep = heap.make_array<Member<Counted>>(1000000);
+    try {
+      for (std::size_t i = 0; i < keep->size(); ++i) (*keep)[i] = heap.make<Counted>(static_cast<long>(i));
+    } catch (const OutOfMemory& e) {
+      message = e.what();
+    }
+    CHECK(message.find("limit is 16 MiB") != std::string::npos);
+    // Everything reachable is intact.
+    std::size_t filled = 0;
+    while (filled < keep->size() && (*keep)[filled]) ++filled;
+    for (std::size_t i = 0; i < filled; ++i) REQUIRE((*keep)[i]->value == static_cast<long>(i));
+  }
+  heap.collect();
+  CHECK(Counted::live == before);
+  for (int i = 0; i < 100000; ++i) heap.make<Counted>(i);  // works again
+  CHECK_THROWS_AS(heap.make_array<char>(std::size_t{64} << 20), std::bad_alloc);
+}
+
+TEST_CASE("misuse: bad environment values are rejected with what to do") {
+  {
+    ScopedEnv env("GODEBUG", "gccheckmark=2");
+    CHECK_THROWS_WITH(Options::from_environment(), Catch::Contains("use 0 or 1"));
+  }
+  {
+    ScopedEnv env("TRICOLOR_GCSTRESS", "often");
+    CHECK_THROWS_WITH(Options::from_environment(), Catch::Contains("not a whole number"));
+  }
+  {
+    ScopedEnv env("GODEBUG", "gctrace=0,gccheckmark=1,madvdontneed=1");
+    CHECK(Options::from_environment().checkmark);
+  }
+}

@@ -1,0 +1,109 @@
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "gc_test_util.hpp"
+
+using namespace tricolor;
+using test::Counted;
+
+namespace {
+
+Counted* build_chain(Heap& heap, long n, long base) {
+  Root<Counted> head = heap.make<Counted>(base);
+  Counted* tail = head;
+  for (long i = 1; i < n; ++i) {
+    Counted* c = heap.make<Counted>(base + i);
+    tail->left = c;
+    tail = c;
+  }
+  return head;
+}
+
+long chain_sum(const Counted* c) {
+  long s = 0;
+  for (; c != nullptr; c = c->left) s += c->value;
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("threads: a GlobalRoot made on one thread keeps its object alive for another") {
+  Heap heap(test::test_options());
+  GlobalRoot<Counted> handoff;
+  std::thread producer([&] {
+    ThreadScope attach{heap};
+    handoff = build_chain(heap, 1000, 0);
+  });
+  producer.join();
+  heap.collect();  // from a thread that is not attached
+  std::thread consumer([&] {
+    ThreadScope attach{heap};
+    for (int i = 0; i < 50000; ++i) heap.make<Counted>(i);  // garbage and collections
+    heap.collect();
+    CHECK(chain_sum(handoff.get()) == 999L * 1000 / 2);
+    handoff = nullptr;
+    heap.collect();
+    CHECK(heap.mem_stats().heap_objects == 0);
+  });
+  consumer.join();
+}
+
+TEST_CASE("threads: several mutators allocate and collect at once, each keeps exactly its roots") {
+  Heap heap(test::test_options());
+  constexpr int kThreads = 4;
+  const int rounds = test::kSanitized ? 20 : 100;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      ThreadScope attach{heap};
+      Root<Counted> mine;
+      for (int r = 0; r < rounds; ++r) {
+        mine = build_chain(heap, 200, t * 1000000L + r);
+        for (int i = 0; i < 500; ++i) heap.make<Counted>(-1);
+        if (r % 10 == t) heap.collect();
+        const long base = t * 1000000L + r;
+        if (chain_sum(mine) != 200 * base + 199 * 200 / 2) failures.fetch_add(1);
+      }
+      // A thread that waits without touching the heap does not hold
+      // collections up.
+      {
+        BlockingScope blocking{heap};
+        std::this_thread::yield();
+      }
+      heap.safepoint();
+    });
+  }
+  for (auto& th : threads) th.join();
+  CHECK(failures == 0);
+  heap.collect();
+  CHECK(heap.mem_stats().heap_objects == 0);
+}
+
+TEST_CASE("threads: a blocking thread's roots are still roots") {
+  Heap heap(test::test_options());
+  std::atomic<bool> ready{false}, done{false};
+  long sum = 0;
+  std::thread waiter([&] {
+    ThreadScope attach{heap};
+    Root<Counted> chain = build_chain(heap, 5000, 0);
+    {
+      BlockingScope blocking{heap};
+      ready = true;
+      while (!done) std::this_thread::yield();
+    }
+    sum = chain_sum(chain);
+  });
+  while (!ready) std::this_thread::yield();
+  {
+    ThreadScope attach{heap};
+    for (int i = 0; i < 200000; ++i) heap.make<Counted>(i);
+    heap.collect();
+  }
+  done = true;
+  waiter.join();
+  CHECK(sum == 4999L * 5000 / 2);
+}
