@@ -5,7 +5,7 @@
 #include <random>
 #include <vector>
 
-#include <tricolor/tricolor.hpp>
+#include <tricolor/alloc.hpp>  // the allocator layer: SpanHeap, ThreadCache, Segment, Span
 
 using namespace tricolor::alloc;
 

@@ -30,8 +30,26 @@ void Marker::shade(const void* object) {
 }
 
 void Marker::drain() {
-  std::uintptr_t entry;
-  while (work_.pop(entry)) scan(entry);
+  // Scanning an object starts with a cache miss on it. Entries pass through
+  // a small FIFO on their way from the stack to the scanner, and are
+  // prefetched as they enter it, so that each miss overlaps the scanning
+  // of the kPrefetchDistance objects ahead of it.
+  constexpr std::size_t kPrefetchDistance = 8;
+  std::uintptr_t ring[kPrefetchDistance];
+  std::size_t head = 0, count = 0;
+  while (true) {
+    std::uintptr_t entry;
+    while (count < kPrefetchDistance && work_.pop(entry)) {
+      __builtin_prefetch(reinterpret_cast<const void*>(entry & kCellMask));
+      ring[(head + count) % kPrefetchDistance] = entry;
+      ++count;
+    }
+    if (count == 0) return;
+    entry = ring[head];
+    head = (head + 1) % kPrefetchDistance;
+    --count;
+    scan(entry);
+  }
 }
 
 void Marker::scan(std::uintptr_t entry) {

@@ -15,7 +15,6 @@ constexpr std::ptrdiff_t kBudgetBytes = 64 << 10;
 
 }  // namespace
 
-thread_local Mutator* Mutator::t_current_ = nullptr;
 
 Mutator::Mutator(const Heap& heap, HeapState& state)
     : heap_(&heap),

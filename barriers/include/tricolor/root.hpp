@@ -101,14 +101,13 @@ class GlobalRootNode : public RootNode {
     std::lock_guard<std::mutex> guard(g.mu);
     RootList::unlink(this);
   }
+  // One relaxed load: cheap enough to keep in every build.
   void check_alive() const {
-#ifndef NDEBUG
     if (orphaned()) {
       throw UsageError(
           "tricolor: a GlobalRoot<T> was used after the heap that owned its object was destroyed. "
           "Reset or destroy global handles before destroying their heap.");
     }
-#endif
   }
 
  private:

@@ -87,7 +87,8 @@ class Mutator {
   void budget_exhausted();
   void* allocate_after_collecting(std::size_t bytes, alloc::SpanClass sc);
 
-  static thread_local Mutator* t_current_;
+  // Inline and constant-initialised: accessed directly, without a TLS wrapper call.
+  static inline thread_local Mutator* t_current_ = nullptr;
 
   const Heap* const heap_;
   HeapState& state_;
