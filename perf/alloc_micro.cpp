@@ -3,11 +3,16 @@
 //
 //   tricolor   ThreadCache::alloc; release = one sweep with every mark bit
 //              clear (how a collection frees a dead generation): the cost is
-//              per span, not per object
+//              per span, not per object. It keeps no pointer array (a
+//              collector finds the dead without one); the peers must keep
+//              one to call free, and the _half variant keeps one to mark.
 //   mimalloc   mi_malloc / mi_free
-//   glibc      glibc's malloc / free, called as __libc_malloc/__libc_free:
-//              Debian's libmimalloc.so exports malloc itself, so in a binary
-//              linked with it plain malloc is mimalloc's
+//   glibc      glibc's own malloc / free, looked up in libc.so.6 with
+//              dlsym: Debian's libmimalloc.so (linked here through
+//              tricolor::alloc) exports malloc, calloc and free and also
+//              __libc_malloc, __libc_calloc and __libc_free, so both ::malloc
+//              and __libc_malloc resolve to mimalloc in this binary. A check
+//              at start-up aborts if the glibc peer's memory is mimalloc's.
 //
 // Two size mixes (fixed seed, the same arrays for everyone), chosen by the
 // benchmark's second argument:
@@ -21,11 +26,14 @@
 // The *_half variants free every other object first, then the rest, so that
 // sweeping meets half-full spans and the peers fragmented free lists.
 #include <benchmark/benchmark.h>
+#include <dlfcn.h>
 #include <mimalloc.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <random>
+#include <string_view>
 #include <vector>
 
 #include "tricolor/alloc/segment.hpp"
@@ -58,56 +66,139 @@ const std::vector<std::uint32_t>& sizes(std::size_t n, std::int64_t mix) {
   return mixes[mix];
 }
 
-void check_empty(const SpanHeap& heap) {
-  if (heap.stats().heap_objects != 0) {
-    std::fputs("alloc_micro: objects survived a sweep with no marks\n", stderr);
+// glibc's allocator, bypassing the interposed one (see the top of the file).
+struct Glibc {
+  void* (*malloc)(std::size_t);
+  void* (*calloc)(std::size_t, std::size_t);
+  void (*free)(void*);
+  int (*malloc_trim)(std::size_t);
+};
+
+template <typename F>
+F libc_symbol(void* libc, const char* name) {
+  void* f = libc != nullptr ? dlsym(libc, name) : nullptr;
+  Dl_info info{};
+  if (f == nullptr || dladdr(f, &info) == 0 || info.dli_fname == nullptr ||
+      std::string_view(info.dli_fname).find("libc.so") == std::string_view::npos) {
+    std::fprintf(stderr, "alloc_micro: cannot find glibc's %s in libc.so.6\n", name);
+    std::abort();
+  }
+  return reinterpret_cast<F>(f);
+}
+
+const Glibc glibc = [] {
+  void* libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
+  const Glibc g{libc_symbol<void* (*)(std::size_t)>(libc, "malloc"),
+                libc_symbol<void* (*)(std::size_t, std::size_t)>(libc, "calloc"),
+                libc_symbol<void (*)(void*)>(libc, "free"), libc_symbol<int (*)(std::size_t)>(libc, "malloc_trim")};
+  void* p = g.malloc(24);
+  if (p == nullptr || mi_is_in_heap_region(p)) {
+    std::fputs("alloc_micro: the glibc peer allocated from mimalloc's heap\n", stderr);
+    std::abort();
+  }
+  g.free(p);
+  return g;
+}();
+
+void* glibc_malloc(std::size_t n) { return glibc.malloc(n); }
+void* glibc_calloc(std::size_t n) { return glibc.calloc(1, n); }
+void glibc_free(void* p) { glibc.free(p); }
+
+// Called at the start of every benchmark run, untimed: each allocator starts
+// from a clean heap, as tricolor does with its new SpanHeap. Without it,
+// glibc's times depend on what ran before in the process (free chunks left
+// in its fast bins by an earlier run slowed a later one tenfold).
+void fresh_start() {
+  glibc.malloc_trim(0);
+  mi_collect(true);
+}
+
+// Aborts unless the heap holds exactly `objects` objects after exactly
+// `mallocs` allocations: every object the benchmark allocated was counted,
+// and every one it meant to free was swept free.
+void check(const SpanHeap& heap, std::uint64_t objects, std::uint64_t mallocs, const char* when) {
+  const AllocStats s = heap.stats();
+  if (s.heap_objects != objects || s.mallocs != mallocs || s.zombies != 0) {
+    std::fprintf(stderr,
+                 "alloc_micro: %s: heap_objects %llu (expected %llu), mallocs %llu (expected %llu), zombies %llu\n",
+                 when, static_cast<unsigned long long>(s.heap_objects), static_cast<unsigned long long>(objects),
+                 static_cast<unsigned long long>(s.mallocs), static_cast<unsigned long long>(mallocs),
+                 static_cast<unsigned long long>(s.zombies));
     std::abort();
   }
 }
 
+// Releases the cache's spans and sweeps the whole heap: every object not
+// marked since the last sweep dies.
+void sweep(ThreadCache& cache, SpanHeap& heap) {
+  cache.release_all();
+  heap.start_sweep_cycle();
+  heap.finish_sweep();
+}
+
+// Every benchmark starts from a clean heap (fresh_start) and runs one
+// untimed round before the timed ones, so that all of them are measured in
+// the steady state of this workload alone: pages mapped and touched, free
+// lists holding what the workload itself left.
+
 void BM_tricolor(benchmark::State& state) {
   const std::size_t n = static_cast<std::size_t>(state.range(0));
   const auto& sz = sizes(n, state.range(1));
+  fresh_start();
   SpanHeap heap;
   ThreadCache cache(heap);
-  for (auto _ : state) {
+  const auto round = [&] {
     for (std::size_t i = 0; i < n; ++i) {
       auto* p = static_cast<std::uint64_t*>(cache.alloc(sz[i], true, false));
       *p = i;
       benchmark::DoNotOptimize(p);
     }
-    cache.release_all();
-    heap.start_sweep_cycle();
-    heap.finish_sweep();
-  }
-  check_empty(heap);
+    sweep(cache, heap);
+  };
+  round();
+  for (auto _ : state) round();
+  check(heap, 0, (state.iterations() + 1) * n, "after a sweep with no marks");
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * n));
+}
+
+// Allocates n objects into `ptrs`, marks every other one (as a collector
+// would mark the survivors), then sweeps twice: half survive the first
+// sweep, none the second.
+void alloc_sweep_half(ThreadCache& cache, SpanHeap& heap, const std::vector<std::uint32_t>& sz,
+                      std::vector<void*>& ptrs, std::uint64_t* survivors_seen) {
+  const std::size_t n = ptrs.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    auto* p = static_cast<std::uint64_t*>(cache.alloc(sz[i], true, false));
+    *p = i;
+    ptrs[i] = p;
+  }
+  for (std::size_t i = 0; i < n; i += 2) {
+    Span* span = Segment::span_of(ptrs[i]);
+    span->try_mark(span->object_index(ptrs[i]));
+  }
+  sweep(cache, heap);
+  if (survivors_seen != nullptr) *survivors_seen = heap.stats().heap_objects;
+  sweep(cache, heap);
 }
 
 void BM_tricolor_half(benchmark::State& state) {
   const std::size_t n = static_cast<std::size_t>(state.range(0));
   const auto& sz = sizes(n, state.range(1));
   std::vector<void*> ptrs(n);
+  fresh_start();
   SpanHeap heap;
   ThreadCache cache(heap);
-  for (auto _ : state) {
-    for (std::size_t i = 0; i < n; ++i) {
-      auto* p = static_cast<std::uint64_t*>(cache.alloc(sz[i], true, false));
-      *p = i;
-      ptrs[i] = p;
-    }
-    // Half survive the first sweep (a collector marking them), none the second.
-    for (std::size_t i = 0; i < n; i += 2) {
-      Span* span = Segment::span_of(ptrs[i]);
-      span->try_mark(span->object_index(ptrs[i]));
-    }
-    cache.release_all();
-    heap.start_sweep_cycle();
-    heap.finish_sweep();
-    heap.start_sweep_cycle();
-    heap.finish_sweep();
+  // The untimed round also checks that the first sweep keeps exactly the
+  // marked half.
+  std::uint64_t survivors = 0;
+  alloc_sweep_half(cache, heap, sz, ptrs, &survivors);
+  if (survivors != (n + 1) / 2) {
+    std::fprintf(stderr, "alloc_micro: %llu objects survived the first sweep, expected %llu\n",
+                 static_cast<unsigned long long>(survivors), static_cast<unsigned long long>((n + 1) / 2));
+    std::abort();
   }
-  check_empty(heap);
+  for (auto _ : state) alloc_sweep_half(cache, heap, sz, ptrs, nullptr);
+  check(heap, 0, (state.iterations() + 1) * n, "after the second sweep");
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * n));
 }
 
@@ -117,7 +208,8 @@ void BM_peer(benchmark::State& state) {
   const std::size_t n = static_cast<std::size_t>(state.range(0));
   const auto& sz = sizes(n, state.range(1));
   std::vector<void*> ptrs(n);
-  for (auto _ : state) {
+  fresh_start();
+  const auto round = [&] {
     for (std::size_t i = 0; i < n; ++i) {
       auto* p = static_cast<std::uint64_t*>(Alloc(sz[i]));
       *p = i;
@@ -129,16 +221,11 @@ void BM_peer(benchmark::State& state) {
     } else {
       for (std::size_t i = 0; i < n; ++i) Free(ptrs[i]);
     }
-  }
+  };
+  round();
+  for (auto _ : state) round();
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * n));
 }
-
-extern "C" void* __libc_malloc(std::size_t);
-extern "C" void* __libc_calloc(std::size_t, std::size_t);
-extern "C" void __libc_free(void*);
-void* glibc_malloc(std::size_t n) { return __libc_malloc(n); }
-void* glibc_calloc(std::size_t n) { return __libc_calloc(1, n); }
-void glibc_free(void* p) { __libc_free(p); }
 
 }  // namespace
 

@@ -40,4 +40,5 @@ int main() {
     if (bits + 1 <= kPageShift && size == min_aligns[bits + 1]) continue;
     std::printf("// %9zu  %4zu  %12zu\n", std::size_t{1} << bits, bits, size);
   }
+  std::printf("\n");  // printComment ends the block with an empty line too
 }

@@ -1,8 +1,15 @@
+// Several threads allocate from one heap, each through its own cache, while
+// the central lists and the page heap serve them all; between rounds the
+// main thread plays the collector: it marks a random subset and sweeps,
+// partly while the threads already allocate again (lazy sweeping in
+// cache_span racing the sweeper). Runs under ThreadSanitizer too.
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <cstring>
 #include <random>
 #include <thread>
+#include <unordered_set>
 #include <vector>
 
 #include "test_util.hpp"
@@ -10,70 +17,133 @@
 #include "tricolor/alloc/thread_cache.hpp"
 
 using namespace tricolor::alloc;
+namespace t = tricolor::alloc::test;
 
-// Four threads allocate from one heap, each through its own cache, while the
-// central lists and the page heap serve them all. Between rounds the main
-// thread (the "collector") marks a random subset and sweeps.
-TEST_CASE("threads: concurrent allocation from one heap, sweeps between rounds") {
-  SpanHeap heap;
+namespace {
+
+struct Obj {
+  char* p;
+  std::size_t size;
+  std::uint64_t tag;  // thread- and object-specific
+};
+
+std::size_t cell_bytes(std::size_t size) {
+  return size > kMaxSmallSize ? size : kSizeClasses[size_to_class(size)].size;
+}
+
+}  // namespace
+
+TEST_CASE("threads: four caches on one heap, marking and sweeping between rounds, exact counts") {
   constexpr int kThreads = 4;
-  const std::size_t per_thread = 5000 * tricolor::alloc::test::kScale;
-  struct Obj {
-    unsigned char* p;
-    std::size_t size;
-    unsigned char fill;
-  };
-  std::vector<Obj> live;
-  std::mt19937 rng(2024);
-  for (int round = 0; round < 3; ++round) {
+  constexpr int kRounds = 3;
+  const std::size_t per_thread = t::scaled(30000, 6000);
+  SpanHeap heap;
+  std::vector<Obj> live;  // survivors so far, owned by the main thread between rounds
+  std::mt19937_64 rng(2024);
+  std::uint64_t dead_expected = 0, total_allocated = 0;
+  AllocStats before_sweep{};
+  bool sweep_pending = false;
+
+  for (int round = 0; round < kRounds; ++round) {
+    INFO("round " << round);
     std::vector<std::vector<Obj>> made(kThreads);
+    std::atomic<std::size_t> bad_zero{0}, bad_pattern{0};
     std::vector<std::thread> threads;
-    for (int t = 0; t < kThreads; ++t) {
-      threads.emplace_back([&, t] {
+    for (int th = 0; th < kThreads; ++th) {
+      threads.emplace_back([&, th] {
         ThreadCache cache(heap);
-        std::mt19937 local(static_cast<unsigned>(round * 100 + t));
+        std::mt19937_64 local(static_cast<std::uint64_t>(round) * 1000 + static_cast<std::uint64_t>(th));
+        std::vector<Obj>& mine = made[th];
+        mine.reserve(per_thread);
         for (std::size_t i = 0; i < per_thread; ++i) {
-          const std::size_t size = i % 500 == 0 ? 40000 : 1 + local() % 1500;
-          auto* p = static_cast<unsigned char*>(cache.alloc(size, local() % 2 == 0, false));
-          for (std::size_t k = 0; k < size; ++k) {
-            if (p[k] != 0) FAIL_CHECK("allocated memory not zero");
+          std::size_t size;
+          const auto pick = local() % 1000;
+          if (pick == 0) {
+            size = kMaxSmallSize + 1 + local() % 200000;  // large
+          } else if (pick < 50) {
+            size = 1 + local() % kMaxSmallSize;
+          } else {
+            size = local() % 600;
           }
-          const auto fill = static_cast<unsigned char>(1 + (t * 37 + i) % 250);
-          std::memset(p, fill, size);
-          made[t].push_back({p, size, fill});
+          const bool finalize = local() % 4 == 0;
+          auto* p = static_cast<char*>(cache.alloc(size, local() % 2 == 0, finalize));
+          if (!t::all_zero(p, cell_bytes(size))) ++bad_zero;
+          const std::uint64_t tag = t::nonzero_tag((static_cast<std::uint64_t>(round * kThreads + th) << 40) | i);
+          t::fill(p, cell_bytes(size), tag);
+          mine.push_back({p, size, tag});
+          if (i == per_thread / 2) {
+            // Give every span back mid-way and go on: uncache and re-cache
+            // partly used spans while the other threads do the same.
+            cache.release_all();
+          }
         }
-        // The cache is destroyed here: its spans go back to the heap.
+        for (const Obj& o : mine) {
+          if (!t::holds(o.p, cell_bytes(o.size), o.tag)) ++bad_pattern;
+        }
       });
     }
-    for (std::thread& th : threads) th.join();
-    for (auto& v : made) live.insert(live.end(), v.begin(), v.end());
-    // Every object written by any thread still holds its own pattern: no
-    // two threads were ever handed the same cell.
-    for (const Obj& o : live) {
-      for (std::size_t k = 0; k < o.size; ++k) REQUIRE(o.p[k] == o.fill);
+    if (sweep_pending) {
+      // The previous round's sweep runs while the threads allocate again.
+      heap.finish_sweep();
     }
-    std::vector<Obj> survivors;
+    for (std::thread& th : threads) th.join();
+    if (sweep_pending) {
+      heap.finish_sweep();  // whatever a thread had popped is done by now too
+      const AllocStats after = heap.stats();
+      CHECK(after.frees - before_sweep.frees == dead_expected);
+      CHECK(after.zombies == 0);
+    }
+    CHECK(bad_zero == 0);
+    CHECK(bad_pattern == 0);
+    std::size_t made_now = 0;
+    for (auto& v : made) {
+      made_now += v.size();
+      live.insert(live.end(), v.begin(), v.end());
+    }
+    total_allocated += made_now;
+    // Every object, old and new, still holds its own pattern: no cell was
+    // handed to two threads, and no survivor's cell was reused.
+    std::unordered_set<char*> addresses;
+    std::size_t broken = 0, duplicate = 0;
     for (const Obj& o : live) {
-      if (rng() % 2 == 0) {
-        tricolor::alloc::test::mark(o.p);
+      if (!t::holds(o.p, cell_bytes(o.size), o.tag)) ++broken;
+      if (!addresses.insert(o.p).second) ++duplicate;
+    }
+    CHECK(broken == 0);
+    CHECK(duplicate == 0);
+    AllocStats s = heap.stats();
+    CHECK(s.mallocs == total_allocated);
+    CHECK(s.heap_objects == live.size());
+
+    // The collector: mark a random half (a different density each round),
+    // then start the sweep cycle. The next round's threads allocate while
+    // it is swept; the last round sweeps with two sweepers at once.
+    std::vector<Obj> survivors;
+    const unsigned keep_percent = 30 + 20 * static_cast<unsigned>(round);
+    for (const Obj& o : live) {
+      if (rng() % 100 < keep_percent) {
+        REQUIRE(t::mark(o.p));
         survivors.push_back(o);
       }
     }
-    const AllocStats before = heap.stats();
-    REQUIRE(before.heap_objects == live.size());
+    dead_expected = live.size() - survivors.size();
+    before_sweep = heap.stats();
     heap.start_sweep_cycle();
-    // Two threads sweep at once, as the background sweeper and an allocating
-    // thread will.
-    std::thread helper([&] { heap.finish_sweep(); });
-    heap.finish_sweep();
-    helper.join();
-    const AllocStats after = heap.stats();
-    REQUIRE(after.heap_objects == survivors.size());
-    REQUIRE(after.frees - before.frees == live.size() - survivors.size());
-    REQUIRE(after.zombies == 0);
     live = std::move(survivors);
+    sweep_pending = true;
   }
+  std::thread helper([&] { heap.finish_sweep(); });
+  heap.finish_sweep();
+  helper.join();
+  const AllocStats after = heap.stats();
+  CHECK(after.frees - before_sweep.frees == dead_expected);
+  CHECK(after.heap_objects == live.size());
+  CHECK(after.mallocs == total_allocated);
+  CHECK(after.zombies == 0);
+  std::size_t broken = 0;
   for (const Obj& o : live) {
-    for (std::size_t k = 0; k < o.size; ++k) REQUIRE(o.p[k] == o.fill);
+    if (!t::holds(o.p, cell_bytes(o.size), o.tag)) ++broken;
   }
+  CHECK(broken == 0);
+  CHECK(after.pages.inuse_bytes + after.pages.idle_bytes == after.pages.sys_bytes);
 }

@@ -1,0 +1,205 @@
+// Small-object allocation through a ThreadCache: every span class, object
+// placement and lookup, zeroing of reused cells, and the order in which a
+// swept span hands out its free objects.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cstring>
+#include <random>
+#include <set>
+#include <unordered_set>
+#include <vector>
+
+#include "test_util.hpp"
+#include "tricolor/alloc/segment.hpp"
+#include "tricolor/alloc/span_heap.hpp"
+#include "tricolor/alloc/thread_cache.hpp"
+
+using namespace tricolor::alloc;
+namespace t = tricolor::alloc::test;
+
+namespace {
+
+// Checks one freshly allocated object of class `sc`; returns an empty
+// string or what is wrong with it.
+std::string check_object(char* p, SpanClass sc) {
+  const SizeClass& info = kSizeClasses[sc.size_class()];
+  const auto addr = reinterpret_cast<std::uintptr_t>(p);
+  if (addr % 8 != 0) return "not 8-byte aligned";
+  if (info.size % 16 == 0 && addr % 16 != 0) return "size is a multiple of 16 but object is not 16-byte aligned";
+  if (addr % t::min_align(info.size) != 0) return "not aligned to the class's min align";
+  Span* span = Segment::span_of(p);
+  if (span == nullptr) return "span_of is null";
+  if (span->state != Span::State::kInUse) return "span not in use";
+  if (!(span->spanclass == sc)) return "span class differs";
+  if (span->elem_size != info.size || span->nelems != info.objects || span->npages != info.npages)
+    return "span geometry differs from the class table";
+  if (p < span->base || p + info.size > span->limit()) return "object outside its span";
+  if ((p - span->base) % info.size != 0) return "object not on a cell boundary";
+  const std::uint32_t index = span->object_index(p);
+  if (index >= span->nelems) return "object index out of range";
+  if (span->object_at(index) != p) return "object_at(object_index(p)) != p";
+  if (!span->is_allocated(index)) return "object not allocated in its span";
+  for (std::size_t off : {std::size_t{1}, std::size_t{info.size / 2}, std::size_t{info.size - 1}}) {
+    if (Segment::span_of(p + off) != span) return "interior byte maps to another span";
+    if (span->object_index(p + off) != index) return "interior byte maps to another object";
+  }
+  if (!t::all_zero(p, info.size)) return "memory not zeroed";
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("allocation: every small span class, over several spans: distinct, placed, aligned, zeroed, found") {
+  for (std::size_t c = 1; c < kNumSizeClasses; ++c) {
+    for (int variant = 0; variant < 4; ++variant) {
+      const SpanClass sc(static_cast<std::uint8_t>(c), (variant & 1) != 0, (variant & 2) != 0);
+      const SizeClass& info = kSizeClasses[c];
+      const std::size_t n = 3 * std::size_t{info.objects} + 7;
+      INFO("class " << c << " size " << info.size << " noscan " << sc.noscan() << " finalize " << sc.finalize());
+      // A heap of its own, so that what it reuses below can only be what
+      // this class left behind.
+      SpanHeap heap;
+      ThreadCache cache(heap);
+      std::vector<char*> first;
+      for (int round = 0; round < 2; ++round) {
+        std::vector<char*> objs;
+        std::unordered_set<char*> seen;
+        std::set<Span*> spans;
+        for (std::size_t i = 0; i < n; ++i) {
+          auto* p = static_cast<char*>(cache.alloc(sc));
+          const std::string problem = check_object(p, sc);
+          if (!problem.empty()) FAIL("round " << round << " object " << i << ": " << problem);
+          if (!seen.insert(p).second) FAIL("round " << round << " object " << i << " handed out twice");
+          spans.insert(Segment::span_of(p));
+          objs.push_back(p);
+        }
+        // A cache moves to a new span only when its span is full.
+        CHECK(spans.size() == (n + info.objects - 1) / info.objects);
+        // Dirty every cell: the next round gets the same cells back and
+        // must find them zeroed.
+        for (char* p : objs) std::memset(p, 0xA5, info.size);
+        cache.release_all();
+        const AllocStats before = heap.stats();
+        CHECK(before.mallocs == (round + 1) * n);
+        CHECK(before.by_size[c].mallocs == (round + 1) * n);
+        t::sweep_all(heap);  // nothing is marked: everything dies
+        const AllocStats after = heap.stats();
+        CHECK(after.frees - before.frees == n);
+        CHECK(after.heap_objects == 0);
+        CHECK(after.pages.inuse_bytes == 0);
+        CHECK(after.pages.segments == 1);
+        if (round == 0) {
+          first = objs;
+        } else {
+          // All spans went back to the page heap and coalesced into one free
+          // run; the page heap cuts new spans from the head of a run, so the
+          // second round was served from exactly the first round's cells.
+          std::sort(first.begin(), first.end());
+          std::sort(objs.begin(), objs.end());
+          CHECK(objs == first);
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("allocation: size requests map to their class and never share cells") {
+  SpanHeap heap;
+  ThreadCache cache(heap);
+  std::mt19937_64 rng(20240611);
+  std::unordered_set<char*> seen;
+  std::vector<std::pair<char*, std::size_t>> objs;
+  const std::size_t n = t::scaled(40000, 15000);
+  for (std::size_t i = 0; i < n; ++i) {
+    // Sizes 0..32768, biased towards small ones as in a collected heap.
+    const std::size_t size = (rng() % 4 == 0) ? rng() % (kMaxSmallSize + 1) : rng() % 257;
+    const bool noscan = (rng() & 1) != 0;
+    const bool finalize = (rng() & 2) != 0;
+    auto* p = static_cast<char*>(cache.alloc(size, noscan, finalize));
+    const SpanClass expected(t::class_by_search(std::max<std::size_t>(size, 1)), noscan, finalize);
+    const std::string problem = check_object(p, expected);
+    if (!problem.empty()) FAIL("request " << size << ": " << problem);
+    if (!seen.insert(p).second) FAIL("request " << size << ": cell handed out twice");
+    t::fill(p, kSizeClasses[expected.size_class()].size, t::nonzero_tag(i));
+    objs.emplace_back(p, kSizeClasses[expected.size_class()].size);
+  }
+  // Nothing overlaps: every cell still holds its own pattern.
+  for (std::size_t i = 0; i < objs.size(); ++i) {
+    if (!t::holds(objs[i].first, objs[i].second, t::nonzero_tag(i))) FAIL("object " << i << " was overwritten");
+  }
+}
+
+// A span's free objects are handed out in address order (Go's freeindex
+// scan): after a sweep, allocating from the span yields exactly its unmarked
+// objects, lowest index first, and only then does the cache take a new span.
+// Classes are chosen for their object counts: several bitmap words, counts
+// that are not multiples of 64, exactly 64, and 1.
+TEST_CASE("allocation: a swept span hands out exactly its free objects, in index order") {
+  const std::uint8_t classes[] = {1, 2, 3, 5, 9, 10, 11, 30, 51, 67};
+  std::mt19937_64 rng(777);
+  for (std::uint8_t c : classes) {
+    for (int pattern = 0; pattern < 6; ++pattern) {
+      for (bool release_after_start : {false, true}) {
+        const SpanClass sc(c, true, false);
+        const SizeClass& info = kSizeClasses[c];
+        INFO("class " << int{c} << " objects " << info.objects << " pattern " << pattern << " release after start "
+                      << release_after_start);
+        SpanHeap heap;
+        ThreadCache cache(heap);
+        std::vector<char*> objs;
+        for (std::size_t i = 0; i < info.objects; ++i) objs.push_back(static_cast<char*>(cache.alloc(sc)));
+        Span* span = Segment::span_of(objs[0]);
+        for (std::size_t i = 0; i < info.objects; ++i) REQUIRE(objs[i] == span->base + i * info.size);
+        // Which objects survive: random with several densities, whole
+        // 64-object words kept or dropped, and the last object only.
+        std::vector<bool> keep(info.objects);
+        for (std::size_t i = 0; i < info.objects; ++i) {
+          switch (pattern) {
+            case 0: keep[i] = rng() % 10 == 0; break;
+            case 1: keep[i] = rng() % 2 == 0; break;
+            case 2: keep[i] = rng() % 10 != 0; break;
+            case 3: keep[i] = (i / 64) % 2 == 0; break;
+            case 4: keep[i] = i % 64 != 63; break;
+            default: keep[i] = i + 1 == info.objects; break;
+          }
+        }
+        keep[info.objects - 1] = keep[info.objects - 1] || std::none_of(keep.begin(), keep.end(), [](bool k) { return k; });
+        std::size_t survivors = 0;
+        for (std::size_t i = 0; i < info.objects; ++i) {
+          if (keep[i]) {
+            REQUIRE(t::mark(objs[i]));
+            REQUIRE_FALSE(t::mark(objs[i]));  // a second mark reports "already marked"
+            ++survivors;
+          }
+        }
+        if (release_after_start) {
+          // The span is still cached when the cycle starts (sweepgen h+1):
+          // giving it back sweeps it.
+          heap.start_sweep_cycle();
+          cache.release_all();
+          heap.finish_sweep();
+        } else {
+          cache.release_all();
+          t::sweep_all(heap);
+        }
+        const AllocStats s = heap.stats();
+        CHECK(s.heap_objects == survivors);
+        CHECK(s.frees == info.objects - survivors);
+        for (std::size_t i = 0; i < info.objects; ++i) {
+          if (span->is_allocated(static_cast<std::uint32_t>(i)) != keep[i]) FAIL("is_allocated wrong at " << i);
+          if (span->is_marked(static_cast<std::uint32_t>(i))) FAIL("mark bit not cleared at " << i);
+        }
+        std::vector<char*> expected, got;
+        for (std::size_t i = 0; i < info.objects; ++i) {
+          if (!keep[i]) expected.push_back(objs[i]);
+        }
+        for (std::size_t i = 0; i < expected.size(); ++i) got.push_back(static_cast<char*>(cache.alloc(sc)));
+        CHECK(got == expected);
+        // The span is full now: the next object comes from another span.
+        char* next = static_cast<char*>(cache.alloc(sc));
+        CHECK(Segment::span_of(next) != span);
+      }
+    }
+  }
+}
