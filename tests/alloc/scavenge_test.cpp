@@ -55,7 +55,14 @@ TEST_CASE("scavenge: 200 MiB of dead small objects go back to the source and RSS
   CHECK(source.released_bytes == source.acquired_bytes);
   INFO("RSS " << (rss_before >> 20) << " MiB -> " << (rss_after >> 20) << " MiB, released " << (released >> 20)
               << " MiB");
-  CHECK(rss_before - std::min(rss_before, rss_after) >= released / 2);
+  if (t::kSanitized) {
+    // Under ASan and TSan mimalloc keeps freed segments mapped (its own
+    // stats show them cached), so RSS says nothing about our release; the
+    // page-source counts above still prove every segment went back.
+    WARN("sanitizer build: RSS drop not checked");
+  } else {
+    CHECK(rss_before - std::min(rss_before, rss_after) >= released / 2);
+  }
 
   // The heap grows again from nothing.
   ThreadCache cache(heap);
