@@ -97,8 +97,9 @@ Span::SweepResult Span::sweep(DeadObjectFn on_dead, void* context) noexcept {
 }
 
 bool Span::init_for_objects(SpanClass sc, std::size_t large_bytes) noexcept {
+  // `state` is not touched here: the page heap set it to kInUse under its
+  // lock, and another thread coalescing a neighbour reads it under that lock.
   spanclass = sc;
-  state = State::kInUse;
   if (sc.large()) {
     nelems = 1;
     elem_size = 0;  // a large span's object is the whole span
