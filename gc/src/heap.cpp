@@ -30,13 +30,14 @@ void Heap::collect() {
 }
 
 void Heap::safepoint() {
-  gc::Mutator& m = gc::Mutator::current(*this);
-  if (state_->stop_requested().load(std::memory_order_relaxed)) m.park();
+  gc::Mutator::current(*this).safepoint();
 }
 
 MemStats Heap::mem_stats() {
   return state_->mem_stats(gc::Mutator::lookup(*this));
 }
+
+GcStats Heap::gc_stats() { return state_->gc_stats(); }
 
 ThreadScope::ThreadScope(Heap& heap) : mutator_(std::make_unique<gc::Mutator>(heap, *heap.state_)) {}
 

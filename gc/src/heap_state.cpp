@@ -6,7 +6,6 @@
 
 #include "marker.hpp"
 #include "object_info.hpp"
-#include "work_pool.hpp"
 
 namespace tricolor::gc {
 namespace {
@@ -17,7 +16,18 @@ std::uint64_t now_ns() {
           .count());
 }
 
-constexpr std::uint64_t kHeapMinimum = 4 << 20;
+constexpr std::size_t kPauseLog = 4096;
+
+// The heaps now marking, for the write barrier's flushes. Never destroyed:
+// a thread may flush during static destruction.
+struct MarkingHeaps {
+  std::mutex mu;
+  std::vector<HeapState*> heaps;
+};
+MarkingHeaps& marking_heaps() {
+  static MarkingHeaps* heaps = new MarkingHeaps();
+  return *heaps;
+}
 
 }  // namespace
 
@@ -29,121 +39,224 @@ HeapState::HeapState(const Heap& heap, const Options& options)
         o.max_heap_bytes = options.max_heap_bytes;
         o.on_dead = &HeapState::destroy_dead;
         return o;
-      }()) {}
+      }()) {
+  static std::once_flag sink_once;
+  std::call_once(sink_once, [] { barriers::set_barrier_sink(&HeapState::shade_barrier_entries); });
+  start_collector();
+}
 
 HeapState::~HeapState() = default;
 
 // The sweeper's report of a dead object of a finalize span class: run its
 // destructor, if its constructor ever returned.
 void HeapState::destroy_dead(void*, void* cell) noexcept {
-  const std::uintptr_t header = *static_cast<const std::uintptr_t*>(cell);
+  const std::uintptr_t header = load_header(cell);
   if ((header & kConstructedBit) == 0) return;
   const auto* info = reinterpret_cast<const TypeInfo*>(header & ~kConstructedBit);
   info->destroy(static_cast<char*>(cell) + info->header_size);
+}
+
+void HeapState::shade_barrier_entries(const void* const* pointers, std::size_t count) {
+  MarkingHeaps& marking = marking_heaps();
+  std::lock_guard<std::mutex> guard(marking.mu);
+  // An entry of a heap that is not marking (any more) needs no shading:
+  // that heap's mark termination flushed every buffer it depends on.
+  for (HeapState* heap : marking.heaps) {
+    Marker marker(heap->spans_, heap->pool_);
+    for (std::size_t i = 0; i < count; ++i) {
+      if (heap->spans_.owns(pointers[i])) marker.shade(pointers[i]);
+    }
+    heap->marked_bytes_.fetch_add(marker.marked_bytes(), std::memory_order_relaxed);
+    heap->mark_work_.fetch_add(marker.work_done(), std::memory_order_relaxed);
+  }
+}
+
+void HeapState::set_marking(bool on) {
+  MarkingHeaps& marking = marking_heaps();
+  std::lock_guard<std::mutex> guard(marking.mu);
+  if (on) {
+    marking.heaps.push_back(this);
+    barriers::marking_heaps.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    marking.heaps.erase(std::find(marking.heaps.begin(), marking.heaps.end(), this));
+    barriers::marking_heaps.fetch_sub(1, std::memory_order_relaxed);
+  }
+  marking_.store(on, std::memory_order_relaxed);
+}
+
+// ---- Mutator states.
+
+void HeapState::set_state(Mutator& m, Mutator::State s) {
+  if (m.state_value_ == Mutator::State::kRunning) running_mutators_.fetch_sub(1, std::memory_order_relaxed);
+  if (s == Mutator::State::kRunning) running_mutators_.fetch_add(1, std::memory_order_relaxed);
+  m.state_value_ = s;
+  changed_.notify_all();
 }
 
 void HeapState::attach(Mutator& m) {
   std::unique_lock<std::mutex> lock(mu_);
   // Joining in the middle of a stop-the-world would add a running thread
   // to a world the collector believes stopped.
-  changed_.wait(lock, [&] { return !stop_requested_.load(std::memory_order_relaxed); });
+  changed_.wait(lock, [&] { return !world_stopped_; });
+  m.state_value_ = Mutator::State::kParked;
   mutators_.push_back(&m);
+  m.cache_sweepgen_ = spans_.sweepgen();
+  if (phase_ == Phase::kMark) {
+    // The thread may hold Roots from an earlier attachment.
+    m.root_scan_ = Mutator::RootScan::kPending;
+    m.attention_.fetch_or(Mutator::kScanRoots, std::memory_order_relaxed);
+  }
+  set_state(m, Mutator::State::kRunning);
+  m.allocate_black_ = phase_ == Phase::kMark;
 }
 
 void HeapState::detach(Mutator& m) {
-  std::unique_lock<std::mutex> lock(mu_);
-  m.state_value_ = Mutator::State::kParked;
-  changed_.notify_all();
-  changed_.wait(lock, [&] { return !stop_requested_.load(std::memory_order_relaxed); });
-  // The cache goes back while no collection runs: its spans return to the
-  // central lists as any other thread's would.
+  barriers::flush_barrier_buffer();
+  // The cache goes back while this thread still counts as running, so
+  // that no sweep generation can pass while it holds spans.
   m.cache_.release_all();
+  std::unique_lock<std::mutex> lock(mu_);
+  set_state(m, Mutator::State::kParked);
+  changed_.wait(lock, [&] { return (m.attention_.load(std::memory_order_relaxed) & Mutator::kStop) == 0; });
   mutators_.erase(std::find(mutators_.begin(), mutators_.end(), &m));
+  changed_.notify_all();
 }
 
-void HeapState::park(Mutator& m) {
-  std::unique_lock<std::mutex> lock(mu_);
-  m.state_value_ = Mutator::State::kParked;
-  changed_.notify_all();
-  changed_.wait(lock, [&] { return !stop_requested_.load(std::memory_order_relaxed); });
-  m.state_value_ = Mutator::State::kRunning;
+template <class Pred>
+void HeapState::wait_parked(std::unique_lock<std::mutex>& lock, Mutator* self, Pred pred) {
+  if (self != nullptr) set_state(*self, Mutator::State::kParked);
+  changed_.wait(lock, [&] {
+    return pred() && (self == nullptr || (self->attention_.load(std::memory_order_relaxed) & Mutator::kStop) == 0);
+  });
+  if (self != nullptr) resume(lock, *self);
+}
+
+void HeapState::resume(std::unique_lock<std::mutex>& lock, Mutator& m) {
+  set_state(m, Mutator::State::kRunning);
+  m.allocate_black_ = phase_ == Phase::kMark;
+  const std::uint32_t sg = spans_.sweepgen();
+  if (m.cache_sweepgen_ != sg) {
+    // Spans cached before the sweep began are unswept: give them back (and
+    // so sweep them) before allocating from them again. Outside the lock:
+    // sweeping runs destructors. Running, this thread holds off the next
+    // stop, so the sweep generation stays `sg` meanwhile.
+    lock.unlock();
+    m.cache_.release_all();
+    lock.lock();
+    m.cache_sweepgen_ = sg;
+  }
+}
+
+void HeapState::respond(Mutator& m) {
+  const std::uint32_t attention = m.attention_.load(std::memory_order_relaxed);
+  if ((attention & Mutator::kScanRoots) != 0) {
+    std::unique_lock<std::mutex> lock(mu_);
+    m.attention_.fetch_and(~std::uint32_t{Mutator::kScanRoots}, std::memory_order_relaxed);
+    if (m.root_scan_ == Mutator::RootScan::kPending) {
+      m.root_scan_ = Mutator::RootScan::kScanning;
+      lock.unlock();
+      {
+        Marker marker(spans_, pool_);
+        scan_roots_of(m, marker);
+        marked_bytes_.fetch_add(marker.marked_bytes(), std::memory_order_relaxed);
+      }  // the marker's stack goes to the pool here
+      lock.lock();
+      m.root_scan_ = Mutator::RootScan::kDone;
+      changed_.notify_all();
+    }
+  }
+  if ((attention & Mutator::kFlush) != 0) {
+    barriers::flush_barrier_buffer();
+    std::lock_guard<std::mutex> lock(mu_);
+    m.attention_.fetch_and(~std::uint32_t{Mutator::kFlush}, std::memory_order_relaxed);
+    m.flush_acked_ = flush_epoch_;
+    changed_.notify_all();
+  }
+  if ((attention & Mutator::kStop) != 0) {
+    barriers::flush_barrier_buffer();
+    std::unique_lock<std::mutex> lock(mu_);
+    wait_parked(lock, &m, [] { return true; });
+  }
 }
 
 void HeapState::enter_blocking(Mutator& m) {
+  barriers::flush_barrier_buffer();
   std::lock_guard<std::mutex> lock(mu_);
-  m.state_value_ = Mutator::State::kBlocking;
-  changed_.notify_all();
+  set_state(m, Mutator::State::kBlocking);
 }
 
 void HeapState::leave_blocking(Mutator& m) {
   std::unique_lock<std::mutex> lock(mu_);
-  changed_.wait(lock, [&] { return !stop_requested_.load(std::memory_order_relaxed); });
-  m.state_value_ = Mutator::State::kRunning;
+  changed_.wait(lock, [&] { return (m.attention_.load(std::memory_order_relaxed) & Mutator::kStop) == 0; });
+  resume(lock, m);
 }
 
-void HeapState::stop_the_world(std::unique_lock<std::mutex>& lock, Mutator* self) {
-  stop_requested_.store(true, std::memory_order_relaxed);
-  changed_.wait(lock, [&] {
-    return std::all_of(mutators_.begin(), mutators_.end(),
-                       [&](const Mutator* m) { return m == self || m->state_value_ != Mutator::State::kRunning; });
+void HeapState::scan_roots_of(Mutator& m, Marker& marker) {
+  m.roots_.list.for_each([&](const barriers::RootNode& node) { marker.mark_root(node.object()); });
+  for (const void* object : m.constructing_) marker.mark_root(object);
+}
+
+// ---- Stopping the world.
+
+bool HeapState::others_stopped(const Mutator* self) const {
+  return std::all_of(mutators_.begin(), mutators_.end(), [&](const Mutator* m) {
+    return m == self || m->state_value_ != Mutator::State::kRunning;
   });
 }
 
+void HeapState::stop_the_world(std::unique_lock<std::mutex>& lock, Mutator* self, Pause::Kind kind) {
+  // One stop at a time: the collector's and mem_stats' take turns.
+  wait_parked(lock, self, [&] { return !world_stopped_; });
+  world_stopped_ = true;
+  stop_kind_ = kind;
+  stop_begin_ns_ = now_ns();
+  for (Mutator* m : mutators_) {
+    if (m != self) m->attention_.fetch_or(Mutator::kStop, std::memory_order_relaxed);
+  }
+  changed_.wait(lock, [&] { return others_stopped(self); });
+  stop_to_safepoint_ns_ = now_ns() - stop_begin_ns_;
+}
+
 void HeapState::start_the_world(std::unique_lock<std::mutex>&) {
-  stop_requested_.store(false, std::memory_order_relaxed);
+  for (Mutator* m : mutators_) m->attention_.fetch_and(~std::uint32_t{Mutator::kStop}, std::memory_order_relaxed);
+  world_stopped_ = false;
+  const std::uint64_t end = now_ns();
+  if (stop_kind_ != Pause::Kind::kOther) {
+    Pause p{stop_kind_, end, end - stop_begin_ns_, stop_to_safepoint_ns_};
+    pause_total_ns_ += p.total_ns;
+    if (pauses_.size() < kPauseLog) {
+      pauses_.push_back(p);
+    } else {
+      pauses_[pauses_recorded_ % kPauseLog] = p;
+    }
+    ++pauses_recorded_;
+  }
   changed_.notify_all();
 }
 
+// ---- Requests from mutators.
+
 void HeapState::collect(Mutator* self, Reason reason) {
+  if (self != nullptr) barriers::flush_barrier_buffer();
   std::unique_lock<std::mutex> lock(mu_);
-  const std::uint32_t cycles_at_call = num_gc_;
-  while (cycle_running_) {
-    // Another thread is collecting; this one counts as stopped meanwhile.
-    if (self != nullptr) self->state_value_ = Mutator::State::kParked;
-    changed_.notify_all();
-    changed_.wait(lock, [&] { return !cycle_running_; });
-    if (self != nullptr) self->state_value_ = Mutator::State::kRunning;
-    // A cycle that started after our call already did what a trigger asks.
-    if (reason == Reason::kTrigger && num_gc_ != cycles_at_call) return;
+  const std::uint64_t wanted = cycles_started_ + 1;
+  if (cycles_wanted_ < wanted) {
+    cycles_wanted_ = wanted;
+    wanted_reason_ = reason;
+  } else if (reason == Reason::kForced) {
+    wanted_reason_ = reason;
   }
-  cycle_running_ = true;
-  const std::uint64_t start = now_ns();
-  stop_the_world(lock, self);
-
-  // Sweep termination: every thread's cached spans go back, so that the
-  // sweep below reaches every span. The previous cycle swept everything.
-  for (Mutator* m : mutators_) m->cache_.release_all();
-
-  mark();
-  if (options_.checkmark) verify_marking();
-
-  // Mark termination, then sweep: every span becomes unswept, and sweeping
-  // frees what marking left white (running destructors on the way).
-  spans_.start_sweep_cycle();
-  spans_.finish_sweep();
-
-  const alloc::AllocStats after = spans_.stats();
-  if (after.zombies != 0) fatal("sweep found marked objects that were never allocated (a collector bug)");
-  const std::uint64_t live = after.heap_alloc_bytes;
-  trigger_bytes_.store(std::max(live, kHeapMinimum), std::memory_order_relaxed);
-  allocated_since_cycle_.store(0, std::memory_order_relaxed);
-  next_gc_ = live + std::max(live, kHeapMinimum);
-  // Keep as many free pages as the heap will grow by before the next
-  // cycle; give the rest back.
-  spans_.scavenge(std::max(live, kHeapMinimum));
-
-  ++num_gc_;
-  if (reason == Reason::kForced) ++num_forced_gc_;
-  pause_total_ns_ += now_ns() - start;
-  cycle_running_ = false;
-  start_the_world(lock);
+  changed_.notify_all();
+  wait_parked(lock, self, [&] { return cycles_done_ >= wanted; });
 }
 
-void HeapState::mark() {
-  WorkPool pool;
-  Marker marker(spans_, pool);
-  for_each_root([&](const void* object) { marker.mark_root(object); });
-  marker.drain();
+void HeapState::request_cycle() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (phase_ != Phase::kMark && cycles_wanted_ <= cycles_started_) {
+    cycles_wanted_ = cycles_started_ + 1;
+    wanted_reason_ = Reason::kTrigger;
+    changed_.notify_all();
+  }
 }
 
 void HeapState::report_allocation(Mutator& m, std::size_t bytes) {
@@ -154,14 +267,22 @@ void HeapState::report_allocation(Mutator& m, std::size_t bytes) {
     return;
   }
   const std::uint64_t total = allocated_since_cycle_.fetch_add(bytes, std::memory_order_relaxed) + bytes;
-  if (total >= trigger_bytes_.load(std::memory_order_relaxed)) collect(&m, Reason::kTrigger);
+  if (marking_.load(std::memory_order_relaxed)) {
+    assist(bytes);
+  } else if (total >= trigger_bytes_.load(std::memory_order_relaxed)) {
+    request_cycle();
+  }
+}
+
+void HeapState::mark_new(const void* cell) noexcept {
+  const ObjectRef ref = ObjectRef::of(cell);
+  ref.span->try_mark(ref.index);
 }
 
 MemStats HeapState::mem_stats(Mutator* self) {
+  if (self != nullptr) barriers::flush_barrier_buffer();
   std::unique_lock<std::mutex> lock(mu_);
-  changed_.wait(lock, [&] { return !cycle_running_; });
-  cycle_running_ = true;
-  stop_the_world(lock, self);
+  stop_the_world(lock, self, Pause::Kind::kOther);
   // Mallocs of a cached span are counted when it is given back.
   for (Mutator* m : mutators_) m->cache_.release_all();
   const alloc::AllocStats s = spans_.stats();
@@ -179,17 +300,30 @@ MemStats HeapState::mem_stats(Mutator* self) {
   out.num_gc = num_gc_;
   out.num_forced_gc = num_forced_gc_;
   out.pause_total_ns = pause_total_ns_;
-  cycle_running_ = false;
   start_the_world(lock);
   return out;
 }
 
-void HeapState::destroy_all() {
+GcStats HeapState::gc_stats() {
   std::lock_guard<std::mutex> lock(mu_);
-  if (!mutators_.empty()) {
-    fatal("a Heap was destroyed while " + std::to_string(mutators_.size()) +
-          " thread(s) were still attached to it; end every ThreadScope of a heap before destroying it");
+  GcStats out;
+  out.num_gc = num_gc_;
+  out.pauses.reserve(pauses_.size());
+  for (std::size_t i = 0; i < pauses_.size(); ++i) {
+    out.pauses.push_back(pauses_[(pauses_recorded_ - 1 - i) % kPauseLog]);
   }
+  return out;
+}
+
+void HeapState::destroy_all() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!mutators_.empty()) {
+      fatal("a Heap was destroyed while " + std::to_string(mutators_.size()) +
+            " thread(s) were still attached to it; end every ThreadScope of a heap before destroying it");
+    }
+  }
+  stop_collector();
   // No mark bit is set: the sweep frees every object, running destructors.
   spans_.start_sweep_cycle();
   spans_.finish_sweep();

@@ -1,31 +1,53 @@
 // Everything a Heap is, behind the public facade: the span heap, the
-// attached mutators and the stop-the-world protocol, the collector, the
-// trigger and the statistics.
+// attached mutators and the safepoint protocol, the collector thread, the
+// mark workers, the trigger and the statistics.
 //
-// Stop-the-world (sweep termination and mark termination will both use it):
-//   the collector sets stop_requested and waits, under mu_, until every
-//   other attached mutator is kParked or kBlocking. A running mutator sees
-//   the flag at its next safepoint (every allocation polls it) and parks
-//   under mu_. A blocking mutator is already out of the way; leaving
-//   kBlocking takes mu_ and waits while a stop is requested, so it cannot
-//   slip back in halfway through. Because every transition and the
-//   collector's check happen under mu_, whatever a mutator did before it
-//   parked (its roots, its cache) happens-before the collector reads it,
-//   and whatever the collector did happens-before the mutator resumes.
+// A cycle (Go's, mgc.go), run by the heap's collector thread:
+//
+//   sweep termination  STW: sweeping is finished (the collector swept in
+//                      the background), caches a blocked thread kept from
+//                      the last cycle are emptied, the write barrier goes
+//                      on and every thread is asked to grey its roots.
+//   concurrent mark    each running thread greys its own roots at its next
+//                      safepoint; workers grey the global roots and those of
+//                      blocked threads, and drain. New objects are black.
+//   mark termination   a ragged handshake makes every running thread flush
+//                      its barrier buffer; when that yields no grey object,
+//                      STW: check that none is left (else restart the world
+//                      and keep marking), barrier off, sweepgen += 2.
+//                      Roots are never rescanned.
+//   concurrent sweep   the collector thread sweeps span after span; an
+//                      allocating thread sweeps the spans it is about to
+//                      reuse; each thread empties its cache (of spans it
+//                      took before the sweep began) as it resumes.
+//
+// Stop-the-world: the collector sets kStop on every mutator and waits, under
+// mu_, until none is kRunning. A running mutator sees kStop at its next
+// safepoint, flushes its barrier buffer and parks under mu_. A blocking
+// mutator is already out of the way; leaving kBlocking takes mu_ and waits
+// while kStop is set, so it cannot slip back in halfway through. Because
+// every transition and the collector's check happen under mu_, whatever a
+// mutator did before it parked (its roots, its cache, its barrier entries)
+// happens-before the collector reads it, and whatever the collector did
+// happens-before the mutator resumes.
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "tricolor/alloc/span_heap.hpp"
 #include "tricolor/gc/mutator.hpp"
 #include "tricolor/heap.hpp"
 #include "tricolor/options.hpp"
+#include "work_pool.hpp"
 
 namespace tricolor::gc {
+
+class Marker;
 
 class HeapState {
  public:
@@ -34,57 +56,132 @@ class HeapState {
 
   const Heap& heap() const noexcept { return heap_; }
   alloc::SpanHeap& spans() noexcept { return spans_; }
-  const std::atomic<bool>& stop_requested() const noexcept { return stop_requested_; }
   const Options& options() const noexcept { return options_; }
 
+  // ---- The safepoint protocol (called by mutators).
   void attach(Mutator& m);
   void detach(Mutator& m);
-  void park(Mutator& m);
+  void respond(Mutator& m);
   void enter_blocking(Mutator& m);
   void leave_blocking(Mutator& m);
 
   enum class Reason { kForced, kTrigger, kOutOfMemory };
-  // A full cycle. `self` is the calling thread's mutator, or nullptr.
+  // Runs a full cycle that starts after this call and returns once it has
+  // swept. `self` is the calling thread's mutator, or nullptr.
   void collect(Mutator* self, Reason reason);
-  // The calling mutator allocated `bytes` since it last reported; starts a
-  // cycle if the heap reached its trigger.
+  // The calling mutator allocated `bytes` since it last reported: starts a
+  // cycle at the trigger, and during marking makes the thread assist.
   void report_allocation(Mutator& m, std::size_t bytes);
+  // An object allocated during marking: black, and counted as marked.
+  void mark_new(const void* cell) noexcept;
   MemStats mem_stats(Mutator* self);
+  GcStats gc_stats();
   // Heap destruction: every object dies and its destructor runs.
   void destroy_all();
 
+  // Pointers a thread's write barrier recorded (barriers::BarrierSink).
+  static void shade_barrier_entries(const void* const* pointers, std::size_t count);
+
  private:
-  // With mu_ held: stops every other mutator. Returns holding mu_.
-  void stop_the_world(std::unique_lock<std::mutex>& lock, Mutator* self);
+  enum class Phase : std::uint8_t { kIdle, kMark, kSweep };
+
+  void set_state(Mutator& m, Mutator::State s);
+  void request_cycle();
+  // Turns the write barrier and allocate-black on or off (world stopped).
+  void set_marking(bool on);
+
+  // ---- Safepoints and stops (mu_ held).
+  void stop_the_world(std::unique_lock<std::mutex>& lock, Mutator* self, Pause::Kind kind);
   void start_the_world(std::unique_lock<std::mutex>& lock);
+  bool others_stopped(const Mutator* self) const;
+  // Waits on changed_ as a stopped thread: the collector does not wait for
+  // a mutator that waits here.
+  template <class Pred>
+  void wait_parked(std::unique_lock<std::mutex>& lock, Mutator* self, Pred pred);
+  // After a wait, before the thread touches the heap again (Go's acquirep).
+  void resume(std::unique_lock<std::mutex>& lock, Mutator& m);
+  void scan_roots_of(Mutator& m, Marker& marker);
+
+  // ---- The collector thread (collector.cpp).
+  void start_collector();
+  void stop_collector();
+  void collector_main();
+  void run_cycle(Reason reason);
+  void sweep_termination(std::unique_lock<std::mutex>& lock);
+  void concurrent_mark(std::unique_lock<std::mutex>& lock);
+  bool flush_handshake(std::unique_lock<std::mutex>& lock);
+  void mark_termination(std::unique_lock<std::mutex>& lock);
+  void mark_round();
+  void worker_main(unsigned index);
+  void mark_as_worker(bool fractional);
+  void assist(std::size_t allocated);
+  void verify_marking();
   template <class F>
   void for_each_root(F&& f);
-  void mark();
-  void verify_marking();
   static void destroy_dead(void* context, void* cell) noexcept;
 
   const Heap& heap_;
   const Options options_;
   alloc::SpanHeap spans_;
-  std::atomic<bool> stop_requested_{false};
+  WorkPool pool_;
 
   std::mutex mu_;
-  std::condition_variable changed_;  // any mutator state, stop or cycle change
+  std::condition_variable changed_;  // any mutator state, stop, phase or cycle change
   std::vector<Mutator*> mutators_;
-  bool cycle_running_ = false;
+  bool world_stopped_ = false;
+  Phase phase_ = Phase::kIdle;
+  // Allocate-black and assists read this outside the lock.
+  std::atomic<bool> marking_{false};
+  std::uint64_t flush_epoch_ = 0;
+  std::uint64_t cycles_started_ = 0;
+  std::uint64_t cycles_done_ = 0;
+  std::uint64_t cycles_wanted_ = 0;  // a cycle is asked for while started < wanted
+  Reason wanted_reason_ = Reason::kTrigger;
+  bool shutdown_ = false;
 
-  // Trigger (until the pacer): collect when the bytes allocated since the
-  // last cycle reach the live heap it left, i.e. at twice the live heap,
-  // but not before 4 MiB (GOGC=100 and Go's heapMinimum).
+  // Mark workers: sized as Go's gcBackgroundUtilization (25 % of the CPUs):
+  // `dedicated_` workers mark flat out, and if that misses the goal by
+  // more than 30 % one more worker marks for fractional_goal_ of its time,
+  // and flat out while a CPU would otherwise idle.
+  unsigned dedicated_ = 0;
+  double fractional_goal_ = 0;
+  unsigned ncpu_ = 1;
+  std::vector<std::thread> workers_;
+  std::uint64_t round_ = 0;  // under mu_: workers start round after round
+  unsigned round_active_ = 0;
+  std::atomic<unsigned> running_mutators_{0};
+  std::atomic<unsigned> marking_workers_{0};
+  std::uint64_t mark_start_ns_ = 0;
+  std::atomic<std::uint64_t> fractional_busy_ns_{0};  // the fractional worker's CPU this cycle
+
+  // Marked bytes of this cycle, summed from the markers as they finish.
+  std::atomic<std::uint64_t> marked_bytes_{0};
+  std::atomic<std::uint64_t> mark_work_{0};
+
+  // Trigger (until the pacer): the goal is twice the live heap (GOGC=100),
+  // not less than 4 MiB (Go's heapMinimum); a concurrent cycle starts 70 %
+  // of the way from the live heap to the goal, so that marking finishes
+  // before the goal, and assists hold the heap near it if it does not.
   std::atomic<std::uint64_t> allocated_since_cycle_{0};
-  std::atomic<std::uint64_t> trigger_bytes_{4 << 20};
+  std::atomic<std::uint64_t> trigger_bytes_{0};
+  std::atomic<std::uint64_t> goal_runway_{0};  // goal - live: what may be allocated in all
+  std::atomic<std::uint64_t> expected_work_{0};
   std::atomic<std::uint64_t> stress_count_{0};
+  std::uint64_t alloc_at_mark_start_ = 0;  // allocated_since_cycle_ at sweep termination
 
   // Statistics, under mu_.
+  std::uint64_t live_bytes_ = 0;
   std::uint32_t num_gc_ = 0;
   std::uint32_t num_forced_gc_ = 0;
   std::uint64_t pause_total_ns_ = 0;
-  std::uint64_t next_gc_ = 4 << 20;
+  std::uint64_t next_gc_ = 0;
+  std::uint64_t stop_begin_ns_ = 0;
+  Pause::Kind stop_kind_ = Pause::Kind::kOther;
+  std::uint64_t stop_to_safepoint_ns_ = 0;
+  std::vector<Pause> pauses_;  // a ring of the last kPauseLog
+  std::uint64_t pauses_recorded_ = 0;
+
+  std::thread collector_;  // last: starts once everything above exists
 };
 
 // Every root of this heap: each attached thread's Root handles and

@@ -13,6 +13,7 @@ constexpr std::size_t kMaxChunks = std::size_t{1} << (64 - kChunkShift);
 }  // namespace
 
 void Marker::visit(const void* object) {
+  work_done_ += sizeof(void*);
   if (!spans_.owns(object)) {
     const ObjectRef parent = ObjectRef::of(parent_);
     fatal("an object of type " + type_name(parent) + " holds a Member pointing into another heap (to " +
@@ -25,11 +26,19 @@ void Marker::visit(const void* object) {
 void Marker::shade(const void* object) {
   const ObjectRef ref = ObjectRef::of(object);
   if (!ref.span->try_mark(ref.index)) return;  // already grey or black
-  if (ref.span->spanclass.noscan()) return;    // nothing inside to scan: black at once
+  marked_bytes_ += ref.span->elem_size;
+  work_done_ += ref.span->elem_size;
+  if (ref.span->spanclass.noscan()) return;  // nothing inside to scan: black at once
   work_.push(reinterpret_cast<std::uintptr_t>(ref.cell));
 }
 
-void Marker::drain() {
+bool Marker::drain_until(std::uint64_t work) { return drain_impl<true>(work); }
+
+bool Marker::drain_local(std::uint64_t work) { return !drain_impl<false>(work); }
+
+template <bool kFromPool>
+bool Marker::drain_impl(std::uint64_t work) {
+  const std::uint64_t stop_at = work > UINT64_MAX - work_done_ ? UINT64_MAX : work_done_ + work;
   // Scanning an object starts with a cache miss on it. Entries pass through
   // a small FIFO on their way from the stack to the scanner, and are
   // prefetched as they enter it, so that each miss overlaps the scanning
@@ -39,12 +48,17 @@ void Marker::drain() {
   std::size_t head = 0, count = 0;
   while (true) {
     std::uintptr_t entry;
-    while (count < kPrefetchDistance && work_.pop(entry)) {
+    while (count < kPrefetchDistance && work_.pop(entry, kFromPool)) {
       __builtin_prefetch(reinterpret_cast<const void*>(entry & kCellMask));
       ring[(head + count) % kPrefetchDistance] = entry;
       ++count;
     }
-    if (count == 0) return;
+    if (count == 0) return true;
+    if (work_done_ >= stop_at) {
+      // Out of budget: what is still in the FIFO goes back to the stack.
+      for (; count != 0; --count, head = (head + 1) % kPrefetchDistance) work_.push(ring[head]);
+      return false;
+    }
     entry = ring[head];
     head = (head + 1) % kPrefetchDistance;
     --count;
@@ -55,11 +69,9 @@ void Marker::drain() {
 void Marker::scan(std::uintptr_t entry) {
   char* cell = reinterpret_cast<char*>(entry & kCellMask);
   const std::size_t chunk = entry >> kChunkShift;
-  const TypeInfo* info =
-      reinterpret_cast<const TypeInfo*>(*reinterpret_cast<const std::uintptr_t*>(cell) & ~kConstructedBit);
+  const TypeInfo* info = type_info_of(cell);
   const char* object = cell + info->header_size;
   parent_ = cell;
-  ++scanned_;
   if (info->length == nullptr) {
     info->trace(object, *this);
     return;

@@ -1,4 +1,6 @@
-// The marker: greys roots and blackens grey objects until none is left.
+// The marker: greys objects and blackens grey ones. Every thread that marks
+// has one: each mark worker, a mutator scanning its own roots, flushing its
+// write-barrier buffer or assisting, and the collector itself.
 //
 // Colours (Go's): white = mark bit clear; grey = mark bit set and the cell
 // queued on a MarkStack; black = mark bit set and scanned. An object of a
@@ -33,20 +35,36 @@ class Marker final : public Visitor {
   void mark_root(const void* object) {
     if (object != nullptr && spans_.owns(object)) shade(object);
   }
-  // Scans grey objects until none is left.
-  void drain();
+  // Greys an object known to be in this heap.
+  void shade(const void* object);
+  // Scans grey objects until none is left here or in the pool.
+  void drain() { drain_until(UINT64_MAX); }
+  // Mark work is counted in bytes, as Go's scan work: the size of every
+  // object marked plus the pointer slots visited.
+  //
+  // Scans grey objects until this marker has done `work` more or none is
+  // left here or in the pool; returns whether it ran out of grey objects.
+  bool drain_until(std::uint64_t work);
+  // The same with this marker's own grey objects only; returns whether any
+  // is left.
+  bool drain_local(std::uint64_t work);
+  MarkStack& stack() noexcept { return work_; }
 
-  std::uint64_t scanned_objects() const noexcept { return scanned_; }
+  // Bytes of the objects this marker turned grey or black.
+  std::uint64_t marked_bytes() const noexcept { return marked_bytes_; }
+  std::uint64_t work_done() const noexcept { return work_done_; }
 
  private:
   void visit(const void* object) override;
-  void shade(const void* object);
   void scan(std::uintptr_t entry);
+  template <bool kFromPool>
+  bool drain_impl(std::uint64_t work);
 
   alloc::SpanHeap& spans_;
   MarkStack work_;
   const char* parent_ = nullptr;  // the cell being scanned, for error messages
-  std::uint64_t scanned_ = 0;
+  std::uint64_t marked_bytes_ = 0;
+  std::uint64_t work_done_ = 0;
 };
 
 }  // namespace tricolor::gc

@@ -19,7 +19,6 @@ constexpr std::ptrdiff_t kBudgetBytes = 64 << 10;
 Mutator::Mutator(const Heap& heap, HeapState& state)
     : heap_(&heap),
       state_(state),
-      stop_requested_(state.stop_requested()),
       cache_(state.spans()),
       budget_(state.options().stress_interval != 0 ? -1 : kBudgetBytes),
       roots_(barriers::thread_roots()),
@@ -48,7 +47,8 @@ Mutator& Mutator::find(const Heap& heap) {
                    "tricolor::ThreadScope for the heap on this thread first.");
 }
 
-void Mutator::park() { state_.park(*this); }
+void Mutator::respond() { state_.respond(*this); }
+void Mutator::mark_new(void* cell) noexcept { state_.mark_new(cell); }
 void Mutator::enter_blocking() { state_.enter_blocking(*this); }
 void Mutator::leave_blocking() { state_.leave_blocking(*this); }
 

@@ -24,7 +24,7 @@ struct ObjectRef {
   // Objects with a trace() or a destructor carry a TypeInfo header.
   bool has_header() const noexcept { return !span->spanclass.noscan() || span->spanclass.finalize(); }
   const TypeInfo* info() const noexcept {
-    return reinterpret_cast<const TypeInfo*>(*reinterpret_cast<const std::uintptr_t*>(cell) & ~kConstructedBit);
+    return type_info_of(cell);
   }
   const char* object() const noexcept { return has_header() ? cell + info()->header_size : cell; }
 };

@@ -42,11 +42,24 @@ Options Options::from_environment() {
           throw UsageError("tricolor: GODEBUG gccheckmark=" + std::string(value) + " is not valid; use 0 or 1.");
         }
         options.checkmark = value == "1";
+      } else if (name == "gcstoptheworld") {
+        if (value != "0" && value != "1" && value != "2") {
+          throw UsageError("tricolor: GODEBUG gcstoptheworld=" + std::string(value) +
+                           " is not valid; use 0 (concurrent), 1 (stop-the-world mark) or 2 (and sweep).");
+        }
+        options.gc_stop_the_world = static_cast<unsigned>(value[0] - '0');
       }
     }
   }
   if (const char* stress = std::getenv("TRICOLOR_GCSTRESS")) {
     options.stress_interval = parse_count("TRICOLOR_GCSTRESS", stress);
+  }
+  if (const char* workers = std::getenv("TRICOLOR_MARKWORKERS")) {
+    options.mark_workers = parse_count("TRICOLOR_MARKWORKERS", workers);
+    if (options.mark_workers > 256) {
+      throw UsageError("tricolor: TRICOLOR_MARKWORKERS=" + std::string(workers) +
+                       " is more mark workers than is sensible; give 1 to 256, or unset it for Go's sizing.");
+    }
   }
   return options;
 }

@@ -2,9 +2,10 @@
 //
 // Every store goes through the write barrier (barriers::store_pointer), so
 // the collector can keep its invariants while the program mutates the graph.
-// The pointer is a std::atomic read and written with relaxed order: a marker
-// may read the field while the owning thread writes it, and on x86 a relaxed
-// atomic access is a plain move.
+// The pointer is a std::atomic: a marker reads the field while mutators
+// write it. Stores release and the marker's loads acquire (see
+// write_barrier.hpp); the program's own loads are relaxed. On x86 all of
+// them are plain moves.
 #pragma once
 
 #include <atomic>
@@ -14,6 +15,8 @@
 #include "tricolor/barriers/write_barrier.hpp"
 
 namespace tricolor {
+
+class Visitor;
 
 template <class T>
 class Member {
@@ -45,6 +48,8 @@ class Member {
   operator T*() const noexcept { return get(); }  // NOLINT: reads like a raw pointer
 
  private:
+  friend class Visitor;
+  T* load_for_marking() const noexcept { return ptr_.load(std::memory_order_acquire); }
   std::atomic<T*>& slot() noexcept { return ptr_; }
   std::atomic<T*> ptr_{nullptr};
 };

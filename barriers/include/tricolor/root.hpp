@@ -2,7 +2,9 @@
 //
 //   Root<T>        a root owned by one thread, for locals and members of
 //                  ordinary C++ objects on that thread. Cheap: registering
-//                  and unregistering are a few stores. Create, use and
+//                  and unregistering are a few stores, and no write barrier
+//                  (the thread greys its own roots once per cycle, see
+//                  write_barrier.hpp). Create, use and
 //                  destroy it on one thread, which must be attached to the
 //                  heap of the object it holds (a ThreadScope).
 //   GlobalRoot<T>  a root any thread may hold, assign and destroy (it takes
@@ -18,6 +20,7 @@
 #include <utility>
 
 #include "tricolor/barriers/root_list.hpp"
+#include "tricolor/barriers/write_barrier.hpp"
 #include "tricolor/usage_error.hpp"
 
 namespace tricolor {
@@ -85,9 +88,14 @@ class GlobalRootNode : public RootNode {
  protected:
   GlobalRootNode() noexcept = default;
   ~GlobalRootNode() = default;
+  // A global slot takes the full write barrier, as Go's globals do: a
+  // mark worker scans all of them at once, under this lock, at some moment
+  // of the mark phase, and a store before or after that moment must not
+  // hide an object from it.
   void set(const void* p) noexcept {
     GlobalRoots& g = global_roots();
     std::lock_guard<std::mutex> guard(g.mu);
+    if (barrier_enabled()) [[unlikely]] shade_pair(object_, p);
     object_ = p;
     orphaned_.store(false, std::memory_order_relaxed);
   }
@@ -99,6 +107,7 @@ class GlobalRootNode : public RootNode {
   void unlink() noexcept {
     GlobalRoots& g = global_roots();
     std::lock_guard<std::mutex> guard(g.mu);
+    if (barrier_enabled()) [[unlikely]] shade_pair(object_, nullptr);  // a deletion, too
     RootList::unlink(this);
   }
   // One relaxed load: cheap enough to keep in every build.

@@ -17,6 +17,7 @@
 #include <new>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "tricolor/alloc/size_classes.hpp"
 #include "tricolor/alloc/span_class.hpp"
@@ -45,6 +46,21 @@ struct MemStats {
   std::uint64_t pause_total_ns = 0;
 };
 
+// One stop-the-world pause of the collector.
+struct Pause {
+  enum class Kind : std::uint8_t { kSweepTermination, kMarkTermination, kOther };
+  Kind kind = Kind::kOther;
+  std::uint64_t end_ns = 0;           // steady-clock time the world restarted
+  std::uint64_t total_ns = 0;         // from the stop request to the restart
+  std::uint64_t to_safepoint_ns = 0;  // of which: until every thread had stopped
+};
+
+// Per-cycle statistics (grows into Go's debug.ReadGCStats and more).
+struct GcStats {
+  std::uint32_t num_gc = 0;
+  std::vector<Pause> pauses;  // newest first, the last 4096
+};
+
 class Heap {
  public:
   explicit Heap(const Options& options = Options::from_environment());
@@ -71,6 +87,8 @@ class Heap {
 
   // Statistics as of now (stops the world briefly, as Go's ReadMemStats does).
   MemStats mem_stats();
+  // Pauses and cycles so far; does not stop the world.
+  GcStats gc_stats();
 
  private:
   friend class ThreadScope;
@@ -154,7 +172,7 @@ T* Heap::construct(gc::Mutator& m, std::size_t bytes, Args&&... args) {
     throw;
   }
   m.end_construction();
-  if constexpr (header != 0) *reinterpret_cast<std::uintptr_t*>(cell) |= gc::kConstructedBit;
+  if constexpr (header != 0) gc::set_constructed(cell);
   return result;
 }
 

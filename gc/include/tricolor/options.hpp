@@ -20,6 +20,12 @@ struct Options {
   // missing root in user code (an object reachable only from a raw pointer
   // across an allocation) fail at once instead of once in a blue moon.
   std::size_t stress_interval = 0;
+  // GODEBUG=gcstoptheworld=1: every cycle marks with the world stopped (for
+  // comparison and debugging); =2 sweeps with it stopped too.
+  unsigned gc_stop_the_world = 0;
+  // TRICOLOR_MARKWORKERS=N: N dedicated mark workers instead of Go's sizing
+  // (25 % of the CPUs, with a fractional worker on small machines).
+  std::size_t mark_workers = 0;
 
   static Options from_environment();
 };

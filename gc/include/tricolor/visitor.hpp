@@ -1,5 +1,10 @@
 // The visitor a managed type's trace() reports its pointers to. Only the
 // collector creates visitors; user code only calls them.
+//
+// trace() runs on a mark worker while the program runs: it may read only
+// Member fields (atomics) and data that never changes after the
+// constructor returns (an array's length, a fixed tag), as in cppgc's
+// concurrent marking.
 #pragma once
 
 #include <concepts>
@@ -20,7 +25,7 @@ class Visitor {
  public:
   template <class T>
   void operator()(const Member<T>& member) {
-    if (const T* p = member.get()) visit(static_cast<const void*>(p));
+    if (const T* p = member.load_for_marking()) visit(static_cast<const void*>(p));
   }
   // A struct held by value inside an object, with a trace() of its own.
   template <Traceable T>

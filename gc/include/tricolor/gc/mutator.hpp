@@ -29,9 +29,19 @@ class Mutator {
   // mutator but the collecting one is kRunning.
   enum class State : std::uint8_t {
     kRunning,   // may touch the heap
-    kParked,    // stopped at a safepoint until the world restarts
+    kParked,    // stopped at a safepoint, or waiting for a collection
     kBlocking,  // inside a BlockingScope: promised not to touch the heap
   };
+  // What the collector asks of this thread at its next safepoint. Set by
+  // the collector under the heap's lock; read here with a relaxed load,
+  // which only sends the thread to the slow path, where it takes the lock.
+  enum Attention : std::uint32_t {
+    kStop = 1,       // park until the world restarts
+    kScanRoots = 2,  // grey this thread's roots (once per mark phase)
+    kFlush = 4,      // hand the write-barrier buffer to the marker, and ack
+  };
+  // Whose turn it is to grey this thread's roots in the current mark phase.
+  enum class RootScan : std::uint8_t { kDone, kPending, kScanning };
 
   Mutator(const Heap& heap, HeapState& state);
   ~Mutator();
@@ -48,25 +58,30 @@ class Mutator {
 
   // A zeroed cell of `bytes` bytes of span class `sc`. A safepoint.
   void* allocate(std::size_t bytes, alloc::SpanClass sc) {
-    // Relaxed: the flag only sends us to the heap's lock, which is where
-    // this thread and the collector synchronise.
-    if (stop_requested_.load(std::memory_order_relaxed)) [[unlikely]] park();
+    safepoint();
     budget_ -= static_cast<std::ptrdiff_t>(bytes);
     if (budget_ < 0) [[unlikely]] budget_exhausted();
+    void* p;
     try {
-      return bytes <= alloc::kMaxSmallSize ? cache_.alloc(sc)
-                                           : cache_.heap().alloc_large(bytes, sc.noscan(), sc.finalize());
+      p = bytes <= alloc::kMaxSmallSize ? cache_.alloc(sc)
+                                        : cache_.heap().alloc_large(bytes, sc.noscan(), sc.finalize());
     } catch (const OutOfMemory&) {
-      return allocate_after_collecting(bytes, sc);
+      p = allocate_after_collecting(bytes, sc);
     }
+    // During marking, new objects are black: the marker never scans them,
+    // and the write barrier covers what their constructors store.
+    if (allocate_black_) [[unlikely]] mark_new(p);
+    return p;
+  }
+
+  void safepoint() {
+    if (attention_.load(std::memory_order_relaxed) != 0) [[unlikely]] respond();
   }
 
   // Objects under construction are roots until their constructor returns.
   void begin_construction(const void* object) { constructing_.push_back(object); }
   void end_construction() noexcept { constructing_.pop_back(); }
 
-  // Stops here if a collection wants the world stopped.
-  void park();
   // BlockingScope: while blocking, the collector does not wait for us.
   void enter_blocking();
   void leave_blocking();
@@ -84,22 +99,37 @@ class Mutator {
  private:
   friend class HeapState;
   static Mutator& find(const Heap& heap);
+  // Does what attention_ asks, in the order scan, flush, stop.
+  void respond();
   void budget_exhausted();
   void* allocate_after_collecting(std::size_t bytes, alloc::SpanClass sc);
+  void mark_new(void* cell) noexcept;
 
   // Inline and constant-initialised: accessed directly, without a TLS wrapper call.
   static inline thread_local Mutator* t_current_ = nullptr;
 
   const Heap* const heap_;
   HeapState& state_;
-  const std::atomic<bool>& stop_requested_;
+  std::atomic<std::uint32_t> attention_{0};
   alloc::ThreadCache cache_;
   // Bytes this thread may still allocate before it reports to the heap's
   // trigger; negative in stress mode, so that every allocation reports.
   std::ptrdiff_t budget_ = 0;
+  // This thread's copy of "the heap is marking", changed only by this
+  // thread when it resumes from a safepoint (the phase changes only while
+  // the world is stopped, so it is never stale while the thread runs).
+  bool allocate_black_ = false;
   barriers::ThreadRoots& roots_;
   std::vector<const void*> constructing_;
+
+  // Guarded by the heap's lock.
   State state_value_ = State::kRunning;
+  RootScan root_scan_ = RootScan::kDone;
+  std::uint64_t flush_acked_ = 0;  // the last flush handshake this thread answered
+  // The sweep generation this thread's cache was last emptied in; a cache
+  // from an older one holds spans that must be swept before reuse.
+  std::uint32_t cache_sweepgen_ = 0;
+
   Mutator* const outer_;  // this thread's previous current mutator (nested scopes)
 };
 

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>
@@ -31,6 +32,24 @@ struct TypeInfo {
 };
 
 inline constexpr std::uintptr_t kConstructedBit = 1;
+
+// The header word: TypeInfo* | kConstructedBit. A mark worker may read it
+// while the constructing thread sets the bit (an object allocated before
+// marking began, still in its constructor), so both go through atomic_ref.
+// Relaxed: the TypeInfo part was written before the object was published
+// (see write_barrier.hpp), and the bit is only read by the sweeper, after
+// a stop-the-world.
+inline std::uintptr_t load_header(const void* cell) noexcept {
+  return std::atomic_ref<std::uintptr_t>(*static_cast<std::uintptr_t*>(const_cast<void*>(cell)))
+      .load(std::memory_order_relaxed);
+}
+inline const TypeInfo* type_info_of(const void* cell) noexcept {
+  return reinterpret_cast<const TypeInfo*>(load_header(cell) & ~kConstructedBit);
+}
+inline void set_constructed(void* cell) noexcept {
+  std::atomic_ref<std::uintptr_t>(*static_cast<std::uintptr_t*>(cell)).fetch_or(kConstructedBit,
+                                                                                std::memory_order_relaxed);
+}
 
 template <class T>
 inline constexpr bool kNeedsHeader = Traceable<T> || !std::is_trivially_destructible_v<T>;
