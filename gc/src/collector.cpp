@@ -162,12 +162,15 @@ void HeapState::concurrent_mark(std::unique_lock<std::mutex>& lock) {
   }
   lock.lock();
   while (true) {
-    // Threads that are not running cannot grey their own roots: grey them
-    // here, holding the lock that keeps them from running meanwhile.
+    // Threads that block or wait for a collection cannot grey their own
+    // roots: grey them here, holding the lock that keeps them from running
+    // meanwhile. Threads parked for the stop that just ended resume at
+    // once and grey their own, so the restart does not wait on this.
     {
       Marker marker(spans_, pool_);
       for (Mutator* m : mutators_) {
-        if (m->root_scan_ == Mutator::RootScan::kPending && m->state_value_ != Mutator::State::kRunning) {
+        if (m->root_scan_ == Mutator::RootScan::kPending && (m->state_value_ == Mutator::State::kBlocking ||
+                                                               m->state_value_ == Mutator::State::kWaiting)) {
           scan_roots_of(*m, marker);
           m->root_scan_ = Mutator::RootScan::kDone;
         }
@@ -252,7 +255,9 @@ void HeapState::mark_round() {
 void HeapState::worker_main(unsigned index) {
   const bool fractional = index >= dedicated_;
   std::unique_lock<std::mutex> lock(mu_);
-  std::uint64_t seen = round_;
+  // Not round_: the collector may have begun the first round before this
+  // thread got here, and every round waits for every worker.
+  std::uint64_t seen = 0;
   while (true) {
     changed_.wait(lock, [&] { return shutdown_ || round_ != seen; });
     if (shutdown_) return;

@@ -116,15 +116,15 @@ void HeapState::detach(Mutator& m) {
   // that no sweep generation can pass while it holds spans.
   m.cache_.release_all();
   std::unique_lock<std::mutex> lock(mu_);
-  set_state(m, Mutator::State::kParked);
+  set_state(m, Mutator::State::kWaiting);
   changed_.wait(lock, [&] { return (m.attention_.load(std::memory_order_relaxed) & Mutator::kStop) == 0; });
   mutators_.erase(std::find(mutators_.begin(), mutators_.end(), &m));
   changed_.notify_all();
 }
 
 template <class Pred>
-void HeapState::wait_parked(std::unique_lock<std::mutex>& lock, Mutator* self, Pred pred) {
-  if (self != nullptr) set_state(*self, Mutator::State::kParked);
+void HeapState::wait_stopped(std::unique_lock<std::mutex>& lock, Mutator* self, Mutator::State as, Pred pred) {
+  if (self != nullptr) set_state(*self, as);
   changed_.wait(lock, [&] {
     return pred() && (self == nullptr || (self->attention_.load(std::memory_order_relaxed) & Mutator::kStop) == 0);
   });
@@ -175,7 +175,7 @@ void HeapState::respond(Mutator& m) {
   if ((attention & Mutator::kStop) != 0) {
     barriers::flush_barrier_buffer();
     std::unique_lock<std::mutex> lock(mu_);
-    wait_parked(lock, &m, [] { return true; });
+    wait_stopped(lock, &m, Mutator::State::kParked, [] { return true; });
   }
 }
 
@@ -206,7 +206,7 @@ bool HeapState::others_stopped(const Mutator* self) const {
 
 void HeapState::stop_the_world(std::unique_lock<std::mutex>& lock, Mutator* self, Pause::Kind kind) {
   // One stop at a time: the collector's and mem_stats' take turns.
-  wait_parked(lock, self, [&] { return !world_stopped_; });
+  wait_stopped(lock, self, Mutator::State::kWaiting, [&] { return !world_stopped_; });
   world_stopped_ = true;
   stop_kind_ = kind;
   stop_begin_ns_ = now_ns();
@@ -247,7 +247,7 @@ void HeapState::collect(Mutator* self, Reason reason) {
     wanted_reason_ = reason;
   }
   changed_.notify_all();
-  wait_parked(lock, self, [&] { return cycles_done_ >= wanted; });
+  wait_stopped(lock, self, Mutator::State::kWaiting, [&] { return cycles_done_ >= wanted; });
 }
 
 void HeapState::request_cycle() {
@@ -272,6 +272,23 @@ void HeapState::report_allocation(Mutator& m, std::size_t bytes) {
   } else if (total >= trigger_bytes_.load(std::memory_order_relaxed)) {
     request_cycle();
   }
+  if (total > goal_runway_.load(std::memory_order_relaxed)) hold_at_goal(m);
+}
+
+// The heap reached its goal before the cycle that should have kept it
+// there finished marking: the collector started late (it had no CPU) or
+// the assists found too little to do. The thread waits for the mark phase
+// to end, as Go parks an assist that finds no work; it counts as stopped
+// meanwhile, so it holds up nothing.
+void HeapState::hold_at_goal(Mutator& m) {
+  barriers::flush_barrier_buffer();
+  std::unique_lock<std::mutex> lock(mu_);
+  if (phase_ != Phase::kMark && cycles_wanted_ <= cycles_started_) {
+    cycles_wanted_ = cycles_started_ + 1;
+    wanted_reason_ = Reason::kTrigger;
+  }
+  const std::uint32_t seen = num_gc_;
+  wait_stopped(lock, &m, Mutator::State::kWaiting, [&] { return num_gc_ != seen || shutdown_; });
 }
 
 void HeapState::mark_new(const void* cell) noexcept {

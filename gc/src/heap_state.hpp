@@ -87,6 +87,7 @@ class HeapState {
 
   void set_state(Mutator& m, Mutator::State s);
   void request_cycle();
+  void hold_at_goal(Mutator& m);
   // Turns the write barrier and allocate-black on or off (world stopped).
   void set_marking(bool on);
 
@@ -94,10 +95,10 @@ class HeapState {
   void stop_the_world(std::unique_lock<std::mutex>& lock, Mutator* self, Pause::Kind kind);
   void start_the_world(std::unique_lock<std::mutex>& lock);
   bool others_stopped(const Mutator* self) const;
-  // Waits on changed_ as a stopped thread: the collector does not wait for
-  // a mutator that waits here.
+  // Waits on changed_ as a stopped thread (`as`: kParked or kWaiting): the
+  // collector does not wait for a mutator that waits here.
   template <class Pred>
-  void wait_parked(std::unique_lock<std::mutex>& lock, Mutator* self, Pred pred);
+  void wait_stopped(std::unique_lock<std::mutex>& lock, Mutator* self, Mutator::State as, Pred pred);
   // After a wait, before the thread touches the heap again (Go's acquirep).
   void resume(std::unique_lock<std::mutex>& lock, Mutator& m);
   void scan_roots_of(Mutator& m, Marker& marker);

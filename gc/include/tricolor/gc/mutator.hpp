@@ -29,7 +29,8 @@ class Mutator {
   // mutator but the collecting one is kRunning.
   enum class State : std::uint8_t {
     kRunning,   // may touch the heap
-    kParked,    // stopped at a safepoint, or waiting for a collection
+    kParked,    // stopped at a safepoint until the world restarts
+    kWaiting,   // waiting for a collection or another thread's stop
     kBlocking,  // inside a BlockingScope: promised not to touch the heap
   };
   // What the collector asks of this thread at its next safepoint. Set by
