@@ -31,6 +31,15 @@ std::uint64_t thread_cpu_ns() {
   return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<std::uint64_t>(ts.tv_nsec);
 }
 
+// A thread that blocks or waits for a collection cannot grey its own
+// roots; the collector greys them, holding the heap's lock, which keeps
+// the thread from running meanwhile. A thread parked for a stop that just
+// ended resumes at once and greys its own, so a restart never waits on this.
+bool roots_for_collector(const Mutator& m) {
+  return m.root_scan() == Mutator::RootScan::kPending &&
+         (m.state() == Mutator::State::kBlocking || m.state() == Mutator::State::kWaiting);
+}
+
 }  // namespace
 
 void HeapState::start_collector() {
@@ -162,15 +171,10 @@ void HeapState::concurrent_mark(std::unique_lock<std::mutex>& lock) {
   }
   lock.lock();
   while (true) {
-    // Threads that block or wait for a collection cannot grey their own
-    // roots: grey them here, holding the lock that keeps them from running
-    // meanwhile. Threads parked for the stop that just ended resume at
-    // once and grey their own, so the restart does not wait on this.
     {
       Marker marker(spans_, pool_);
       for (Mutator* m : mutators_) {
-        if (m->root_scan_ == Mutator::RootScan::kPending && (m->state_value_ == Mutator::State::kBlocking ||
-                                                               m->state_value_ == Mutator::State::kWaiting)) {
+        if (roots_for_collector(*m)) {
           scan_roots_of(*m, marker);
           m->root_scan_ = Mutator::RootScan::kDone;
         }
@@ -186,8 +190,11 @@ void HeapState::concurrent_mark(std::unique_lock<std::mutex>& lock) {
     });
     if (roots_pending) {
       // A running thread greys its roots at its next safepoint; its scan,
-      // or its parking or blocking, wakes us.
-      changed_.wait(lock);
+      // or its blocking or waiting, wakes us. One that blocked while we
+      // marked is scanned at the top of the loop.
+      if (std::none_of(mutators_.begin(), mutators_.end(), [](const Mutator* m) { return roots_for_collector(*m); })) {
+        changed_.wait(lock);
+      }
       continue;
     }
     if (flush_handshake(lock)) continue;

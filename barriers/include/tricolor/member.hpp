@@ -3,9 +3,10 @@
 // Every store goes through the write barrier (barriers::store_pointer), so
 // the collector can keep its invariants while the program mutates the graph.
 // The pointer is a std::atomic: a marker reads the field while mutators
-// write it. Stores release and the marker's loads acquire (see
-// write_barrier.hpp); the program's own loads are relaxed. On x86 all of
-// them are plain moves.
+// write it. Stores release and loads acquire, so a Member publishes the
+// object it points to: a thread that reads the pointer sees the object as
+// its constructor left it (and so does a marker, see write_barrier.hpp).
+// On x86 both are plain moves.
 #pragma once
 
 #include <atomic>
@@ -15,8 +16,6 @@
 #include "tricolor/barriers/write_barrier.hpp"
 
 namespace tricolor {
-
-class Visitor;
 
 template <class T>
 class Member {
@@ -41,15 +40,13 @@ class Member {
   }
   Member& operator=(std::nullptr_t) noexcept { return *this = static_cast<T*>(nullptr); }
 
-  T* get() const noexcept { return ptr_.load(std::memory_order_relaxed); }
+  T* get() const noexcept { return ptr_.load(std::memory_order_acquire); }
   T* operator->() const noexcept { return get(); }
   T& operator*() const noexcept { return *get(); }
   explicit operator bool() const noexcept { return get() != nullptr; }
   operator T*() const noexcept { return get(); }  // NOLINT: reads like a raw pointer
 
  private:
-  friend class Visitor;
-  T* load_for_marking() const noexcept { return ptr_.load(std::memory_order_acquire); }
   std::atomic<T*>& slot() noexcept { return ptr_; }
   std::atomic<T*> ptr_{nullptr};
 };

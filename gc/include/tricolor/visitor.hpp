@@ -25,7 +25,7 @@ class Visitor {
  public:
   template <class T>
   void operator()(const Member<T>& member) {
-    if (const T* p = member.load_for_marking()) visit(static_cast<const void*>(p));
+    if (const T* p = member.get()) visit(static_cast<const void*>(p));
   }
   // A struct held by value inside an object, with a trace() of its own.
   template <Traceable T>

@@ -97,6 +97,10 @@ class Mutator {
 
   [[noreturn]] static void throw_array_too_large(std::size_t n, std::size_t element_size);
 
+  // Read under the heap's lock.
+  State state() const noexcept { return state_value_; }
+  RootScan root_scan() const noexcept { return root_scan_; }
+
  private:
   friend class HeapState;
   static Mutator& find(const Heap& heap);
