@@ -290,10 +290,11 @@ void HeapState::mark_as_worker(bool fractional) {
       const std::uint64_t now = thread_cpu_ns();
       const std::uint64_t busy = fractional_busy_ns_.fetch_add(now - cpu, std::memory_order_relaxed) + (now - cpu);
       cpu = now;
-      // Go's idle worker: with a CPU nobody else would use, mark flat out.
-      const bool cpu_idle =
-          running_mutators_.load(std::memory_order_relaxed) + marking_workers_.load(std::memory_order_relaxed) <
-          ncpu_;
+      // Go's idle worker: if a CPU would idle without this worker (the
+      // running mutators and the other workers leave one free), mark flat out.
+      const bool cpu_idle = running_mutators_.load(std::memory_order_relaxed) +
+                                marking_workers_.load(std::memory_order_relaxed) - 1 <
+                            ncpu_;
       const double elapsed = static_cast<double>(now_ns() - mark_start_ns_);
       if (!cpu_idle && static_cast<double>(busy) > fractional_goal_ * elapsed) {
         marker.stack().publish();

@@ -170,4 +170,16 @@ TEST_CASE("misuse: bad environment values are rejected with what to do") {
     ScopedEnv env("GODEBUG", "gctrace=0,gccheckmark=1,madvdontneed=1");
     CHECK(Options::from_environment().checkmark);
   }
+  {
+    ScopedEnv env("GODEBUG", "gcstoptheworld=yes");
+    CHECK_THROWS_WITH(Options::from_environment(), Catch::Contains("use 0 (concurrent), 1"));
+  }
+  {
+    ScopedEnv env("GODEBUG", "gcstoptheworld=2");
+    CHECK(Options::from_environment().gc_stop_the_world == 2);
+  }
+  {
+    ScopedEnv env("TRICOLOR_MARKWORKERS", "100000");
+    CHECK_THROWS_WITH(Options::from_environment(), Catch::Contains("give 1 to 256"));
+  }
 }
