@@ -2,6 +2,9 @@
 // whose successor edges form cycles, a function table held by a GlobalRoot,
 // and a temporary graph dropped on the floor. collect() frees exactly what
 // nothing reaches, destructors included, and mem_stats() shows it.
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
 #include <cstdio>
 #include <string>
 
@@ -17,7 +20,7 @@ using tricolor::Visitor;
 // A basic block: successors (a cyclic graph) and a name (a std::string, so
 // the block has a destructor that the sweeper runs when the block dies).
 struct Block : Object {
-  static inline int destroyed = 0;
+  static inline std::atomic<int> destroyed{0};  // destructors run on the sweeping thread
   std::string name;
   Member<Block> taken, fallthrough;
   explicit Block(std::string n) : name(std::move(n)) {}
@@ -52,9 +55,12 @@ Function* make_loop(tricolor::Heap& heap, const std::string& name, std::size_t n
 
 void print(const char* when, tricolor::Heap& heap) {
   const tricolor::MemStats s = heap.mem_stats();
-  std::printf("%-28s objects %7llu  heap %6.2f MiB  collections %u  paused %.2f ms  blocks destroyed %d\n", when,
-              (unsigned long long)s.heap_objects, s.heap_alloc / 1048576.0, s.num_gc, s.pause_total_ns / 1e6,
-              Block::destroyed);
+  std::uint64_t longest = 0;
+  for (const tricolor::Pause& p : heap.gc_stats().pauses) longest = std::max(longest, p.total_ns);
+  std::printf("%-24s objects %7llu  heap %6.2f MiB  collections %3u  paused %.2f ms (longest %.0f us)  "
+              "blocks destroyed %d\n",
+              when, (unsigned long long)s.heap_objects, s.heap_alloc / 1048576.0, s.num_gc, s.pause_total_ns / 1e6,
+              longest / 1e3, Block::destroyed.load());
 }
 
 int main() {
@@ -69,8 +75,8 @@ int main() {
   heap.collect();
   print("after collect()", heap);
 
-  // Churn: many short-lived functions; the heap collects by itself when it
-  // has doubled since the last collection.
+  // Churn: many short-lived functions; the heap collects by itself, beside
+  // this thread, as it nears twice the live size of the last collection.
   for (int i = 0; i < 200; ++i) make_loop(heap, "f" + std::to_string(i), 500);
   print("after 200 temporaries", heap);
 
