@@ -13,7 +13,6 @@
 namespace tricolor::gc {
 namespace {
 
-constexpr std::uint64_t kHeapMinimum = 4 << 20;  // Go's heapMinimum at GOGC=100
 // A mark worker checks its pace and shares its work after this much work.
 constexpr std::uint64_t kSliceWork = 256 << 10;
 // How long a fractional worker over its goal sits out before it looks again.
@@ -43,7 +42,6 @@ bool roots_for_collector(const Mutator& m) {
 }  // namespace
 
 void HeapState::start_collector() {
-  ncpu_ = std::max(1u, std::thread::hardware_concurrency());
   if (options_.mark_workers != 0) {
     dedicated_ = static_cast<unsigned>(options_.mark_workers);
   } else {
@@ -58,10 +56,12 @@ void HeapState::start_collector() {
       fractional_goal_ = goal - dedicated_;
     }
   }
-  next_gc_ = kHeapMinimum;
-  goal_runway_.store(kHeapMinimum, std::memory_order_relaxed);
-  trigger_bytes_.store(options_.gc_stop_the_world != 0 ? kHeapMinimum : kHeapMinimum * 7 / 10,
-                       std::memory_order_relaxed);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    last_cycle_end_ns_ = now_ns();
+    limiter_at_ns_ = last_cycle_end_ns_;
+    commit_pacer();
+  }
   // The collector thread is the first worker: dedicated if there is one,
   // else the fractional one.
   const unsigned helpers = dedicated_ + (fractional_goal_ > 0 ? 1 : 0) - 1;
@@ -82,7 +82,17 @@ void HeapState::stop_collector() {
 void HeapState::collector_main() {
   std::unique_lock<std::mutex> lock(mu_);
   while (true) {
-    changed_.wait(lock, [&] { return shutdown_ || cycles_started_ < cycles_wanted_; });
+    const auto wanted = [&] { return shutdown_ || cycles_started_ < cycles_wanted_; };
+    // Go's forcegcperiod: a cycle at least every period, unless GOGC=off,
+    // so that a heap that stopped growing still returns its garbage.
+    const std::uint64_t period = options_.forced_gc_period_ns;
+    if (period == 0) {
+      changed_.wait(lock, wanted);
+    } else if (!changed_.wait_for(lock, std::chrono::nanoseconds(last_cycle_end_ns_ + period - std::min(now_ns(), last_cycle_end_ns_ + period)), wanted)) {
+      if (now_ns() - last_cycle_end_ns_ < period || gc_percent_.load(std::memory_order_relaxed) < 0) continue;
+      cycles_wanted_ = cycles_started_ + 1;
+      wanted_reason_ = Reason::kPeriodic;
+    }
     if (shutdown_) return;
     const Reason reason = wanted_reason_;
     ++cycles_started_;
@@ -90,6 +100,7 @@ void HeapState::collector_main() {
     run_cycle(reason);
     lock.lock();
     ++cycles_done_;
+    last_cycle_end_ns_ = now_ns();
     changed_.notify_all();
   }
 }
@@ -126,8 +137,14 @@ void HeapState::run_cycle(Reason reason) {
   const alloc::AllocStats after = spans_.stats();
   if (after.zombies != 0) fatal("sweep found marked objects that were never allocated (a collector bug)");
   // Keep as many free pages as the heap will grow by before the next
-  // cycle; give the rest back.
-  spans_.scavenge(goal_runway_.load(std::memory_order_relaxed));
+  // cycle, but no more than the memory limit leaves; give the rest back.
+  std::uint64_t retain = goal_runway_.load(std::memory_order_relaxed);
+  const auto limit = static_cast<std::uint64_t>(memory_limit_.load(std::memory_order_relaxed));
+  const alloc::PageHeapStats pages = spans_.stats().pages;
+  const std::uint64_t held = pages.inuse_bytes + pages.metadata_bytes;
+  retain = std::min(retain, limit > held ? limit - held : 0);
+  spans_.scavenge(retain);
+  update_limiter();
 }
 
 void HeapState::sweep_termination(std::unique_lock<std::mutex>&) {
@@ -146,7 +163,12 @@ void HeapState::sweep_termination(std::unique_lock<std::mutex>&) {
   marked_bytes_.store(0, std::memory_order_relaxed);
   mark_work_.store(0, std::memory_order_relaxed);
   fractional_busy_ns_.store(0, std::memory_order_relaxed);
+  assist_ns_.store(0, std::memory_order_relaxed);
+  worker_ns_.store(0, std::memory_order_relaxed);
+  roots_bytes_.store(0, std::memory_order_relaxed);
   alloc_at_mark_start_ = allocated_since_cycle_.load(std::memory_order_relaxed);
+  triggered_at_.store(live_bytes_.load(std::memory_order_relaxed) + alloc_at_mark_start_, std::memory_order_relaxed);
+  mark_start_ns_ = now_ns();
   phase_ = Phase::kMark;
   set_marking(true);
   if (options_.gc_stop_the_world != 0) return;
@@ -157,7 +179,6 @@ void HeapState::sweep_termination(std::unique_lock<std::mutex>&) {
 }
 
 void HeapState::concurrent_mark(std::unique_lock<std::mutex>& lock) {
-  mark_start_ns_ = now_ns();
   lock.unlock();
   {
     // The global roots, all at once under their lock (see GlobalRoot::set).
@@ -165,7 +186,10 @@ void HeapState::concurrent_mark(std::unique_lock<std::mutex>& lock) {
     barriers::GlobalRoots& globals = barriers::global_roots();
     {
       std::lock_guard<std::mutex> guard(globals.mu);
-      globals.list.for_each([&](const barriers::RootNode& node) { marker.mark_root(node.object()); });
+      globals.list.for_each([&](const barriers::RootNode& node) {
+        marker.mark_root(node.object());
+        roots_bytes_.fetch_add(sizeof(void*), std::memory_order_relaxed);
+      });
     }
     marked_bytes_.fetch_add(marker.marked_bytes(), std::memory_order_relaxed);
   }
@@ -230,18 +254,72 @@ void HeapState::mark_termination(std::unique_lock<std::mutex>&) {
   // Live: what marking reached, plus what was allocated (black) meanwhile.
   const std::uint64_t allocated_during_mark =
       allocated_since_cycle_.load(std::memory_order_relaxed) - alloc_at_mark_start_;
-  live_bytes_ = marked_bytes_.load(std::memory_order_relaxed) + allocated_during_mark;
-  next_gc_ = std::max(2 * live_bytes_, kHeapMinimum);
-  const std::uint64_t runway = next_gc_ - live_bytes_;
-  goal_runway_.store(runway, std::memory_order_relaxed);
-  // Stop-the-world cycles may run at the goal itself; concurrent ones start
-  // early enough to finish marking before it (Go's minimum trigger ratio).
-  trigger_bytes_.store(options_.gc_stop_the_world != 0 ? runway : runway * 7 / 10, std::memory_order_relaxed);
-  expected_work_.store(mark_work_.load(std::memory_order_relaxed), std::memory_order_relaxed);
+  live_bytes_.store(marked_bytes_.load(std::memory_order_relaxed) + allocated_during_mark, std::memory_order_relaxed);
+  const std::uint64_t work = mark_work_.load(std::memory_order_relaxed);
+  const std::uint64_t duration = now_ns() - mark_start_ns_;
+  const double cons = pacer::cons_mark(allocated_during_mark, work, assist_ns_.load(std::memory_order_relaxed),
+                                       worker_ns_.load(std::memory_order_relaxed), duration, ncpu_);
+  cons_mark_.add(cons);
+  const std::uint64_t expected = expected_work_.exchange(work, std::memory_order_relaxed);
+  last_roots_bytes_ = roots_bytes_.load(std::memory_order_relaxed);
   allocated_since_cycle_.store(0, std::memory_order_relaxed);
+  const std::uint64_t old_goal = next_gc_.load(std::memory_order_relaxed);
+  commit_pacer();
+  if (options_.pacer_trace) trace_pacer_end(duration, cons, expected, old_goal);
   ++num_gc_;
   // Every span becomes unswept; the sweep frees what marking left white.
   spans_.start_sweep_cycle();
+}
+
+void HeapState::commit_pacer() {
+  const int gogc = gc_percent_.load(std::memory_order_relaxed);
+  const std::int64_t limit = memory_limit_.load(std::memory_order_relaxed);
+  const std::uint64_t live = live_bytes_.load(std::memory_order_relaxed);
+  const alloc::PageHeapStats pages = spans_.stats().pages;
+  const std::uint64_t percent_goal = pacer::gc_percent_goal(live, last_roots_bytes_, gogc);
+  const std::uint64_t limit_goal =
+      pacer::memory_limit_goal(static_cast<std::uint64_t>(limit), pages.sys_bytes + pages.metadata_bytes,
+                               pages.idle_bytes, pages.inuse_bytes, live);
+  const std::uint64_t goal = pacer::heap_goal(percent_goal, limit_goal);
+  constexpr std::uint64_t kNever = std::numeric_limits<std::uint64_t>::max();
+  if (goal == kNever) {  // GOGC=off and no limit: only collect() starts a cycle
+    next_gc_.store(kNever, std::memory_order_relaxed);
+    goal_runway_.store(kNever, std::memory_order_relaxed);
+    trigger_bytes_.store(kNever, std::memory_order_relaxed);
+    return;
+  }
+  // A stop-the-world cycle may start at the goal itself; a concurrent one
+  // leaves the runway its marking is expected to need.
+  const std::uint64_t run = pacer::runway(cons_mark_.estimate(), expected_work_.load(std::memory_order_relaxed) + last_roots_bytes_);
+  const std::uint64_t trigger = options_.gc_stop_the_world != 0 ? goal : pacer::trigger(goal, live, run);
+  next_gc_.store(goal, std::memory_order_relaxed);
+  goal_runway_.store(goal > live ? goal - live : 0, std::memory_order_relaxed);
+  trigger_bytes_.store(trigger > live ? trigger - live : 0, std::memory_order_relaxed);
+}
+
+void HeapState::trace_pacer_end(std::uint64_t duration_ns, double cons_mark, std::uint64_t expected_work,
+                                std::uint64_t old_goal) {
+  // Go's gcpacertrace end-of-cycle line, with this collector's figures.
+  const std::uint64_t cpu = worker_ns_.load(std::memory_order_relaxed) + assist_ns_.load(std::memory_order_relaxed);
+  const double utilisation = duration_ns == 0 ? 0 : 100.0 * cpu / (static_cast<double>(duration_ns) * ncpu_);
+  const std::uint64_t goal = next_gc_.load(std::memory_order_relaxed);
+  std::fprintf(stderr,
+               "pacer: %.0f%% CPU (25 exp.) for %llu+0+%llu B work (%llu B exp.) in %llu B -> %llu B "
+               "(\u2206goal %lld, cons/mark %e)\n",
+               utilisation, static_cast<unsigned long long>(expected_work_.load(std::memory_order_relaxed)),
+               static_cast<unsigned long long>(last_roots_bytes_),
+               static_cast<unsigned long long>(expected_work),
+               static_cast<unsigned long long>(triggered_at_.load(std::memory_order_relaxed)),
+               static_cast<unsigned long long>(live_bytes_.load(std::memory_order_relaxed)),
+               static_cast<long long>(goal) - static_cast<long long>(old_goal), cons_mark);
+  std::fprintf(stderr, "pacer: GOGC=%d limit=%lld goal %llu B, trigger %llu B, runway %llu B, limiter %s\n",
+               gc_percent_.load(std::memory_order_relaxed),
+               static_cast<long long>(memory_limit_.load(std::memory_order_relaxed)),
+               static_cast<unsigned long long>(goal),
+               static_cast<unsigned long long>(live_bytes_.load(std::memory_order_relaxed) +
+                                               trigger_bytes_.load(std::memory_order_relaxed)),
+               static_cast<unsigned long long>(goal_runway_.load(std::memory_order_relaxed)),
+               limiting_.load(std::memory_order_relaxed) ? "on" : "off");
 }
 
 // ---- Mark workers.
@@ -286,8 +364,11 @@ void HeapState::mark_as_worker(bool fractional) {
     const bool left = marker.drain_local(kSliceWork);
     mark_work_.fetch_add(marker.work_done() - reported, std::memory_order_relaxed);
     reported = marker.work_done();
+    const std::uint64_t now = thread_cpu_ns();
+    worker_ns_.fetch_add(now - cpu, std::memory_order_relaxed);
+    gc_cpu_ns_.fetch_add(now - cpu, std::memory_order_relaxed);
+    update_limiter();
     if (fractional) {
-      const std::uint64_t now = thread_cpu_ns();
       const std::uint64_t busy = fractional_busy_ns_.fetch_add(now - cpu, std::memory_order_relaxed) + (now - cpu);
       cpu = now;
       // Go's idle worker: if a CPU would idle without this worker (the
@@ -306,11 +387,13 @@ void HeapState::mark_as_worker(bool fractional) {
         continue;
       }
     }
+    cpu = now;
     if (left) {
       marker.stack().balance();
       continue;
     }
     WorkBlock* block = pool_.await_full();
+    cpu = thread_cpu_ns();  // waiting is not marking
     if (block == nullptr) break;
     marker.stack().adopt(block);
   }
@@ -319,20 +402,35 @@ void HeapState::mark_as_worker(bool fractional) {
 }
 
 // A mutator that allocated `allocated` bytes during marking pays for them
-// in mark work (Go's gcAssistAlloc): the work expected of the cycle still
-// to do, spread over the heap growth still allowed before the goal.
+// in mark work (Go's gcAssistAlloc), at the pacer's current assist ratio.
+// While the CPU limiter is engaged, nobody assists.
 void HeapState::assist(std::size_t allocated) {
-  const std::uint64_t expected = expected_work_.load(std::memory_order_relaxed);
-  const std::uint64_t done = mark_work_.load(std::memory_order_relaxed);
-  const std::uint64_t runway = goal_runway_.load(std::memory_order_relaxed);
-  const std::uint64_t used = allocated_since_cycle_.load(std::memory_order_relaxed);
-  const std::uint64_t work_left = std::max<std::uint64_t>(expected > done ? expected - done : 0, 64 << 10);
-  const std::uint64_t runway_left = std::max<std::uint64_t>(runway > used ? runway - used : 0, 256 << 10);
-  const double debt = static_cast<double>(allocated) * static_cast<double>(work_left) / static_cast<double>(runway_left);
+  if (limiting_.load(std::memory_order_relaxed)) return;
+  const std::uint64_t start = now_ns();
+  const double per_byte = pacer::assist_work_per_byte(
+      expected_work_.load(std::memory_order_relaxed), mark_work_.load(std::memory_order_relaxed),
+      live_bytes_.load(std::memory_order_relaxed) + allocated_since_cycle_.load(std::memory_order_relaxed),
+      next_gc_.load(std::memory_order_relaxed), triggered_at_.load(std::memory_order_relaxed),
+      gc_percent_.load(std::memory_order_relaxed));
+  const double debt = static_cast<double>(allocated) * per_byte;
   Marker marker(spans_, pool_);
   marker.drain_until(static_cast<std::uint64_t>(std::min(debt, 1e12)));
   marked_bytes_.fetch_add(marker.marked_bytes(), std::memory_order_relaxed);
   mark_work_.fetch_add(marker.work_done(), std::memory_order_relaxed);
+  const std::uint64_t spent = now_ns() - start;
+  assist_ns_.fetch_add(spent, std::memory_order_relaxed);
+  gc_cpu_ns_.fetch_add(spent, std::memory_order_relaxed);
+  update_limiter();
+}
+
+void HeapState::update_limiter() {
+  std::lock_guard<std::mutex> guard(limiter_mu_);
+  const std::uint64_t now = now_ns();
+  const std::uint64_t gc = gc_cpu_ns_.load(std::memory_order_relaxed);
+  limiter_.update(now - limiter_at_ns_, ncpu_, gc - limiter_gc_ns_);
+  limiter_at_ns_ = now;
+  limiter_gc_ns_ = gc;
+  limiting_.store(limiter_.limiting(), std::memory_order_relaxed);
 }
 
 }  // namespace tricolor::gc

@@ -38,6 +38,8 @@ MemStats Heap::mem_stats() {
 }
 
 GcStats Heap::gc_stats() { return state_->gc_stats(); }
+int Heap::set_gc_percent(int percent) { return state_->set_gc_percent(percent); }
+std::int64_t Heap::set_memory_limit(std::int64_t limit) { return state_->set_memory_limit(limit); }
 
 ThreadScope::ThreadScope(Heap& heap) : mutator_(std::make_unique<gc::Mutator>(heap, *heap.state_)) {}
 

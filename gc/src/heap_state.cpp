@@ -39,7 +39,11 @@ HeapState::HeapState(const Heap& heap, const Options& options)
         o.max_heap_bytes = options.max_heap_bytes;
         o.on_dead = &HeapState::destroy_dead;
         return o;
-      }()) {
+      }()),
+      ncpu_(std::max(1u, std::thread::hardware_concurrency())),
+      gc_percent_(options.gc_percent),
+      memory_limit_(options.memory_limit),
+      limiter_(ncpu_) {
   static std::once_flag sink_once;
   std::call_once(sink_once, [] { barriers::set_barrier_sink(&HeapState::shade_barrier_entries); });
   start_collector();
@@ -192,8 +196,13 @@ void HeapState::leave_blocking(Mutator& m) {
 }
 
 void HeapState::scan_roots_of(Mutator& m, Marker& marker) {
-  m.roots_.list.for_each([&](const barriers::RootNode& node) { marker.mark_root(node.object()); });
+  std::uint64_t n = m.constructing_.size();
+  m.roots_.list.for_each([&](const barriers::RootNode& node) {
+    marker.mark_root(node.object());
+    ++n;
+  });
   for (const void* object : m.constructing_) marker.mark_root(object);
+  roots_bytes_.fetch_add(n * sizeof(void*), std::memory_order_relaxed);
 }
 
 // ---- Stopping the world.
@@ -250,13 +259,17 @@ void HeapState::collect(Mutator* self, Reason reason) {
   wait_stopped(lock, self, Mutator::State::kWaiting, [&] { return cycles_done_ >= wanted; });
 }
 
-void HeapState::request_cycle() {
-  std::lock_guard<std::mutex> lock(mu_);
+void HeapState::want_cycle() {
   if (phase_ != Phase::kMark && cycles_wanted_ <= cycles_started_) {
     cycles_wanted_ = cycles_started_ + 1;
     wanted_reason_ = Reason::kTrigger;
     changed_.notify_all();
   }
+}
+
+void HeapState::request_cycle() {
+  std::lock_guard<std::mutex> lock(mu_);
+  want_cycle();
 }
 
 void HeapState::report_allocation(Mutator& m, std::size_t bytes) {
@@ -272,7 +285,34 @@ void HeapState::report_allocation(Mutator& m, std::size_t bytes) {
   } else if (total >= trigger_bytes_.load(std::memory_order_relaxed)) {
     request_cycle();
   }
-  if (total > goal_runway_.load(std::memory_order_relaxed)) hold_at_goal(m);
+  if (total > goal_runway_.load(std::memory_order_relaxed) && !limiting_.load(std::memory_order_relaxed)) {
+    hold_at_goal(m);
+  }
+}
+
+// A new GOGC or limit applies at once: to the goal the assists of a cycle in
+// progress aim at, and to the trigger, which the heap may already be past.
+void HeapState::recommit_pacer() {
+  commit_pacer();
+  if (allocated_since_cycle_.load(std::memory_order_relaxed) >= trigger_bytes_.load(std::memory_order_relaxed)) {
+    want_cycle();
+  }
+  changed_.notify_all();
+}
+
+int HeapState::set_gc_percent(int percent) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const int old = gc_percent_.exchange(percent < 0 ? -1 : percent, std::memory_order_relaxed);
+  recommit_pacer();
+  return old;
+}
+
+std::int64_t HeapState::set_memory_limit(std::int64_t limit) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (limit < 0) return memory_limit_.load(std::memory_order_relaxed);  // Go: a negative limit only reads it
+  const std::int64_t old = memory_limit_.exchange(limit, std::memory_order_relaxed);
+  recommit_pacer();
+  return old;
 }
 
 // The heap reached its goal before the cycle that should have kept it
@@ -283,10 +323,7 @@ void HeapState::report_allocation(Mutator& m, std::size_t bytes) {
 void HeapState::hold_at_goal(Mutator& m) {
   barriers::flush_barrier_buffer();
   std::unique_lock<std::mutex> lock(mu_);
-  if (phase_ != Phase::kMark && cycles_wanted_ <= cycles_started_) {
-    cycles_wanted_ = cycles_started_ + 1;
-    wanted_reason_ = Reason::kTrigger;
-  }
+  want_cycle();
   const std::uint32_t seen = num_gc_;
   wait_stopped(lock, &m, Mutator::State::kWaiting, [&] { return num_gc_ != seen || shutdown_; });
 }
@@ -313,7 +350,7 @@ MemStats HeapState::mem_stats(Mutator* self) {
   out.heap_objects = s.heap_objects;
   out.mallocs = s.mallocs;
   out.frees = s.frees;
-  out.next_gc = next_gc_;
+  out.next_gc = next_gc_.load(std::memory_order_relaxed);
   out.num_gc = num_gc_;
   out.num_forced_gc = num_forced_gc_;
   out.pause_total_ns = pause_total_ns_;

@@ -43,6 +43,7 @@
 #include "tricolor/gc/mutator.hpp"
 #include "tricolor/heap.hpp"
 #include "tricolor/options.hpp"
+#include "pacer.hpp"
 #include "work_pool.hpp"
 
 namespace tricolor::gc {
@@ -65,7 +66,7 @@ class HeapState {
   void enter_blocking(Mutator& m);
   void leave_blocking(Mutator& m);
 
-  enum class Reason { kForced, kTrigger, kOutOfMemory };
+  enum class Reason { kForced, kTrigger, kPeriodic, kOutOfMemory };
   // Runs a full cycle that starts after this call and returns once it has
   // swept. `self` is the calling thread's mutator, or nullptr.
   void collect(Mutator* self, Reason reason);
@@ -75,6 +76,10 @@ class HeapState {
   // An object allocated during marking: black, and counted as marked.
   void mark_new(const void* cell) noexcept;
   MemStats mem_stats(Mutator* self);
+  // GOGC and GOMEMLIMIT at run time; both return the previous value and take
+  // effect at once, for the cycle in progress too.
+  int set_gc_percent(int percent);
+  std::int64_t set_memory_limit(std::int64_t limit);
   GcStats gc_stats();
   // Heap destruction: every object dies and its destructor runs.
   void destroy_all();
@@ -87,6 +92,14 @@ class HeapState {
 
   void set_state(Mutator& m, Mutator::State s);
   void request_cycle();
+  void want_cycle();  // mu_ held: asks for a cycle unless one is marking or asked for
+  void recommit_pacer();
+  // The pacer's goal and trigger from the last cycle's figures and the
+  // current GOGC and limit (mu_ held).
+  void commit_pacer();
+  void update_limiter();
+  void trace_pacer_end(std::uint64_t duration_ns, double cons_mark, std::uint64_t expected_work,
+                       std::uint64_t old_goal);
   void hold_at_goal(Mutator& m);
   // Turns the write barrier and allocate-black on or off (world stopped).
   void set_marking(bool on);
@@ -159,23 +172,38 @@ class HeapState {
   std::atomic<std::uint64_t> marked_bytes_{0};
   std::atomic<std::uint64_t> mark_work_{0};
 
-  // Trigger (until the pacer): the goal is twice the live heap (GOGC=100),
-  // not less than 4 MiB (Go's heapMinimum); a concurrent cycle starts 70 %
-  // of the way from the live heap to the goal, so that marking finishes
-  // before the goal, and assists hold the heap near it if it does not.
-  std::atomic<std::uint64_t> allocated_since_cycle_{0};
-  std::atomic<std::uint64_t> trigger_bytes_{0};
-  std::atomic<std::uint64_t> goal_runway_{0};  // goal - live: what may be allocated in all
-  std::atomic<std::uint64_t> expected_work_{0};
+  // The pacer's settings and what it decided. Relaxed atomics: allocating
+  // threads read them on their 64 KiB reports; they change under mu_.
+  std::atomic<int> gc_percent_;
+  std::atomic<std::int64_t> memory_limit_;
+  std::atomic<std::uint64_t> allocated_since_cycle_{0};  // heap growth since mark termination
+  std::atomic<std::uint64_t> trigger_bytes_{0};   // trigger - live
+  std::atomic<std::uint64_t> goal_runway_{0};     // goal - live: what may be allocated in all
+  std::atomic<std::uint64_t> next_gc_{0};         // the goal
+  std::atomic<std::uint64_t> live_bytes_{0};      // marked by the last cycle, with its black allocations
+  std::atomic<std::uint64_t> triggered_at_{0};    // heap size when this cycle's mark began
+  std::atomic<std::uint64_t> expected_work_{0};   // scan work the last cycle did
+  // Under mu_.
+  pacer::ConsMarkHistory cons_mark_;
+  std::uint64_t last_roots_bytes_ = 0;
+  std::uint64_t last_cycle_end_ns_ = 0;
+  // This cycle's CPU for marking, and every cycle's (for the limiter).
+  std::atomic<std::uint64_t> assist_ns_{0};
+  std::atomic<std::uint64_t> worker_ns_{0};
+  std::atomic<std::uint64_t> roots_bytes_{0};
+  std::atomic<std::uint64_t> gc_cpu_ns_{0};
+  std::mutex limiter_mu_;
+  pacer::CpuLimiter limiter_;
+  std::uint64_t limiter_at_ns_ = 0;
+  std::uint64_t limiter_gc_ns_ = 0;
+  std::atomic<bool> limiting_{false};
   std::atomic<std::uint64_t> stress_count_{0};
   std::uint64_t alloc_at_mark_start_ = 0;  // allocated_since_cycle_ at sweep termination
 
   // Statistics, under mu_.
-  std::uint64_t live_bytes_ = 0;
   std::uint32_t num_gc_ = 0;
   std::uint32_t num_forced_gc_ = 0;
   std::uint64_t pause_total_ns_ = 0;
-  std::uint64_t next_gc_ = 0;
   std::uint64_t stop_begin_ns_ = 0;
   Pause::Kind stop_kind_ = Pause::Kind::kOther;
   std::uint64_t stop_to_safepoint_ns_ = 0;

@@ -1,6 +1,8 @@
 #include "tricolor/options.hpp"
 
+#include <cstdint>
 #include <cstdlib>
+#include <limits>
 #include <string>
 #include <string_view>
 
@@ -20,6 +22,42 @@ std::size_t parse_count(const char* variable, std::string_view value) {
     n = n * 10 + static_cast<std::size_t>(c - '0');
   }
   return n;
+}
+
+// GOMEMLIMIT: a whole number of bytes with an optional suffix B, KiB, MiB,
+// GiB or TiB (Go's accepted forms), or "off".
+std::int64_t parse_memory_limit(std::string_view value) {
+  const auto bad = [&](const char* why) {
+    return UsageError("tricolor: GOMEMLIMIT=" + std::string(value) + " " + why +
+                      "; give a number of bytes with an optional suffix B, KiB, MiB, GiB or TiB (as 512MiB), "
+                      "or off.");
+  };
+  if (value == "off") return std::numeric_limits<std::int64_t>::max();
+  std::size_t digits = 0;
+  while (digits < value.size() && value[digits] >= '0' && value[digits] <= '9') ++digits;
+  if (digits == 0) throw bad(value.empty() || value[0] != '-' ? "is not a size" : "is negative");
+  const std::string_view suffix = value.substr(digits);
+  unsigned shift = 0;
+  if (suffix.empty() || suffix == "B") {
+    shift = 0;
+  } else if (suffix == "KiB") {
+    shift = 10;
+  } else if (suffix == "MiB") {
+    shift = 20;
+  } else if (suffix == "GiB") {
+    shift = 30;
+  } else if (suffix == "TiB") {
+    shift = 40;
+  } else {
+    throw bad("has an unknown suffix");
+  }
+  std::uint64_t n = 0;
+  for (char c : value.substr(0, digits)) {
+    if (n > (std::numeric_limits<std::uint64_t>::max() - 9) / 10) throw bad("is too large");
+    n = n * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  if (n > (static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()) >> shift)) throw bad("is too large");
+  return static_cast<std::int64_t>(n << shift);
 }
 
 }  // namespace
@@ -42,6 +80,11 @@ Options Options::from_environment() {
           throw UsageError("tricolor: GODEBUG gccheckmark=" + std::string(value) + " is not valid; use 0 or 1.");
         }
         options.checkmark = value == "1";
+      } else if (name == "gcpacertrace") {
+        if (value != "0" && value != "1") {
+          throw UsageError("tricolor: GODEBUG gcpacertrace=" + std::string(value) + " is not valid; use 0 or 1.");
+        }
+        options.pacer_trace = value == "1";
       } else if (name == "gcstoptheworld") {
         if (value != "0" && value != "1" && value != "2") {
           throw UsageError("tricolor: GODEBUG gcstoptheworld=" + std::string(value) +
@@ -51,6 +94,22 @@ Options Options::from_environment() {
       }
     }
   }
+  if (const char* gogc = std::getenv("GOGC")) {
+    const std::string_view value(gogc);
+    if (value == "off") {
+      options.gc_percent = -1;
+    } else {
+      // As Go: a whole percent (0 collects constantly) or off.
+      const bool digits = !value.empty() && value.size() <= 7 &&
+                          value.find_first_not_of("0123456789") == std::string_view::npos;
+      if (!digits) {
+        throw UsageError("tricolor: GOGC=" + std::string(value) +
+                         " is not valid; give a percent from 0 to 9999999, such as 100 (the default) or 400, or off.");
+      }
+      options.gc_percent = static_cast<int>(parse_count("GOGC", value));
+    }
+  }
+  if (const char* limit = std::getenv("GOMEMLIMIT")) options.memory_limit = parse_memory_limit(limit);
   if (const char* stress = std::getenv("TRICOLOR_GCSTRESS")) {
     options.stress_interval = parse_count("TRICOLOR_GCSTRESS", stress);
   }

@@ -90,6 +90,14 @@ class Heap {
   // Pauses and cycles so far; does not stop the world.
   GcStats gc_stats();
 
+  // GOGC at run time (debug.SetGCPercent): returns the previous percent; a
+  // negative one turns the percent goal off. Thread-safe; applies to the
+  // cycle in progress.
+  int set_gc_percent(int percent);
+  // GOMEMLIMIT at run time (debug.SetMemoryLimit), in bytes: returns the
+  // previous limit; a negative argument only reads it.
+  std::int64_t set_memory_limit(std::int64_t limit);
+
  private:
   friend class ThreadScope;
   template <class T, class... Args>

@@ -1,14 +1,28 @@
 // Heap configuration. Options::from_environment() reads what Go programs
-// read (GODEBUG) plus tricolor's own TRICOLOR_GCSTRESS; a malformed value
-// is a UsageError naming the variable and the accepted forms.
+// read (GOGC, GOMEMLIMIT, GODEBUG) plus tricolor's own TRICOLOR_GCSTRESS and
+// TRICOLOR_MARKWORKERS; a malformed value is a UsageError naming the
+// variable and the accepted forms.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <limits>
 
 namespace tricolor {
 
 struct Options {
+  // GOGC: the heap may grow by this percent of the live heap (plus roots)
+  // before the next cycle; negative (GOGC=off) collects only near the
+  // memory limit or when asked. Heap::set_gc_percent changes it later.
+  int gc_percent = 100;
+  // GOMEMLIMIT: a soft limit on the memory the heap holds (pages and
+  // metadata), in bytes. The collector runs as often as it must to stay
+  // under it, up to about half of the CPU. Heap::set_memory_limit changes it.
+  std::int64_t memory_limit = std::numeric_limits<std::int64_t>::max();
+  // A cycle runs if none ran for this long (Go's forcegcperiod); 0: never.
+  std::uint64_t forced_gc_period_ns = std::uint64_t{120} * 1'000'000'000;
+  // GODEBUG=gcpacertrace=1: the pacer's inputs and decisions on stderr, per cycle.
+  bool pacer_trace = false;
   // The heap never holds more than this many bytes of pages; past it an
   // allocation that a collection cannot satisfy throws tricolor::OutOfMemory.
   std::size_t max_heap_bytes = std::numeric_limits<std::size_t>::max();
