@@ -59,7 +59,7 @@ Span::SweepResult Span::sweep(DeadObjectFn on_dead, void* context) noexcept {
   SweepResult result;
   const std::size_t words = bitmap_words();
   const bool report = spanclass.finalize() && on_dead != nullptr;
-  const std::size_t object_bytes = spanclass.large() ? bytes() : elem_size;
+  const std::size_t object_bytes = object_size();
   for (std::size_t w = 0; w < words; ++w) {
     const std::size_t first = w * 64;
     const std::uint64_t valid = (first + 64 <= nelems) ? ~std::uint64_t{0}

@@ -119,6 +119,7 @@ void SpanHeap::uncache_span(Span* span) noexcept {
 
 void SpanHeap::sweep_span(Span* span, bool preserve) noexcept {
   const std::uint32_t sg = sweepgen();
+  pages_swept_.fetch_add(span->npages, std::memory_order_relaxed);
   const Span::SweepResult r = span->sweep(on_dead_, on_dead_context_);
   const std::uint8_t size_class = span->spanclass.size_class();
   frees_[size_class].fetch_add(r.freed, std::memory_order_relaxed);

@@ -24,11 +24,13 @@ std::uint64_t now_ns() {
           .count());
 }
 
-std::uint64_t thread_cpu_ns() {
+std::uint64_t cpu_clock_ns(clockid_t clock) {
   timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  clock_gettime(clock, &ts);
   return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<std::uint64_t>(ts.tv_nsec);
 }
+std::uint64_t thread_cpu_ns() { return cpu_clock_ns(CLOCK_THREAD_CPUTIME_ID); }
+std::uint64_t process_cpu_ns() { return cpu_clock_ns(CLOCK_PROCESS_CPUTIME_ID); }
 
 // A thread that blocks or waits for a collection cannot grey its own
 // roots; the collector greys them, holding the heap's lock, which keeps
@@ -59,7 +61,6 @@ void HeapState::start_collector() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     last_cycle_end_ns_ = now_ns();
-    limiter_at_ns_ = last_cycle_end_ns_;
     commit_pacer();
   }
   // The collector thread is the first worker: dedicated if there is one,
@@ -113,6 +114,7 @@ void HeapState::run_cycle(Reason reason) {
   stop_the_world(lock, nullptr, stw ? Pause::Kind::kMarkTermination : Pause::Kind::kSweepTermination);
   sweep_termination(lock);
   if (stw) {
+    const std::uint64_t cpu = thread_cpu_ns();
     Marker marker(spans_, pool_);
     for_each_root([&](const void* object) { marker.mark_root(object); });
     for (Mutator* m : mutators_) {
@@ -122,6 +124,9 @@ void HeapState::run_cycle(Reason reason) {
     marker.drain();
     marked_bytes_.fetch_add(marker.marked_bytes(), std::memory_order_relaxed);
     mark_work_.fetch_add(marker.work_done(), std::memory_order_relaxed);
+    const std::uint64_t spent = thread_cpu_ns() - cpu;
+    worker_ns_.fetch_add(spent, std::memory_order_relaxed);
+    gc_cpu_ns_.fetch_add(spent, std::memory_order_relaxed);
   } else {
     start_the_world(lock);
     concurrent_mark(lock);
@@ -268,6 +273,14 @@ void HeapState::mark_termination(std::unique_lock<std::mutex>&) {
   if (options_.pacer_trace) trace_pacer_end(duration, cons, expected, old_goal);
   ++num_gc_;
   // Every span becomes unswept; the sweep frees what marking left white.
+  // Allocation sweeps in proportion (Go's sweepPagesPerByte): every page in
+  // use is swept by the time the heap has grown halfway to the trigger,
+  // however slow the background sweeper is.
+  const std::uint64_t in_use_pages = spans_.stats().pages.inuse_bytes >> alloc::kPageShift;
+  const std::uint64_t distance = std::max<std::uint64_t>(trigger_bytes_.load(std::memory_order_relaxed) / 2, 1 << 20);
+  sweep_pages_per_byte_.store(static_cast<double>(in_use_pages) / static_cast<double>(distance),
+                              std::memory_order_relaxed);
+  sweep_basis_pages_.store(spans_.pages_swept(), std::memory_order_relaxed);
   spans_.start_sweep_cycle();
 }
 
@@ -275,11 +288,16 @@ void HeapState::commit_pacer() {
   const int gogc = gc_percent_.load(std::memory_order_relaxed);
   const std::int64_t limit = memory_limit_.load(std::memory_order_relaxed);
   const std::uint64_t live = live_bytes_.load(std::memory_order_relaxed);
-  const alloc::PageHeapStats pages = spans_.stats().pages;
+  const alloc::AllocStats stats = spans_.stats();
+  const alloc::PageHeapStats& pages = stats.pages;
   const std::uint64_t percent_goal = pacer::gc_percent_goal(live, last_roots_bytes_, gogc);
-  const std::uint64_t limit_goal =
-      pacer::memory_limit_goal(static_cast<std::uint64_t>(limit), pages.sys_bytes + pages.metadata_bytes,
-                               pages.idle_bytes, pages.inuse_bytes, live);
+  const std::uint64_t limit_goal = std::max(
+      live, pacer::objects_for_pages(
+                // Free pages count as held: the scavenger returns whole
+                // segments only, so free pages in a used segment stay mapped.
+                pacer::memory_limit_goal(static_cast<std::uint64_t>(limit), pages.sys_bytes + pages.metadata_bytes,
+                                         0, pages.inuse_bytes, live),
+                pages.inuse_bytes, stats.heap_alloc_bytes));
   const std::uint64_t goal = pacer::heap_goal(percent_goal, limit_goal);
   constexpr std::uint64_t kNever = std::numeric_limits<std::uint64_t>::max();
   if (goal == kNever) {  // GOGC=off and no limit: only collect() starts a cycle
@@ -425,12 +443,16 @@ void HeapState::assist(std::size_t allocated) {
 
 void HeapState::update_limiter() {
   std::lock_guard<std::mutex> guard(limiter_mu_);
-  const std::uint64_t now = now_ns();
+  const std::uint64_t cpu = process_cpu_ns();
   const std::uint64_t gc = gc_cpu_ns_.load(std::memory_order_relaxed);
-  limiter_.update(now - limiter_at_ns_, ncpu_, gc - limiter_gc_ns_);
-  limiter_at_ns_ = now;
+  const std::uint64_t gc_delta = gc - limiter_gc_ns_;
+  const std::uint64_t cpu_delta = cpu - limiter_cpu_ns_;
+  limiter_.update(gc_delta, cpu_delta > gc_delta ? cpu_delta - gc_delta : 0);
+  limiter_cpu_ns_ = cpu;
   limiter_gc_ns_ = gc;
-  limiting_.store(limiter_.limiting(), std::memory_order_relaxed);
+  const bool limiting = limiter_.limiting();
+  if (limiting) limiter_full_.fetch_add(1, std::memory_order_relaxed);
+  limiting_.store(limiting, std::memory_order_relaxed);
 }
 
 }  // namespace tricolor::gc

@@ -280,6 +280,12 @@ void HeapState::report_allocation(Mutator& m, std::size_t bytes) {
     return;
   }
   const std::uint64_t total = allocated_since_cycle_.fetch_add(bytes, std::memory_order_relaxed) + bytes;
+  // Proportional sweep: pay for the growth with the sweeping it is owed.
+  const auto owed = static_cast<std::uint64_t>(sweep_pages_per_byte_.load(std::memory_order_relaxed) *
+                                               static_cast<double>(total));
+  const std::uint64_t basis = sweep_basis_pages_.load(std::memory_order_relaxed);
+  while (spans_.pages_swept() - basis < owed && spans_.sweep_one()) {
+  }
   if (marking_.load(std::memory_order_relaxed)) {
     assist(bytes);
   } else if (total >= trigger_bytes_.load(std::memory_order_relaxed)) {
@@ -362,6 +368,7 @@ GcStats HeapState::gc_stats() {
   std::lock_guard<std::mutex> lock(mu_);
   GcStats out;
   out.num_gc = num_gc_;
+  out.limiter_engaged = limiter_full_.load(std::memory_order_relaxed);
   out.pauses.reserve(pauses_.size());
   for (std::size_t i = 0; i < pauses_.size(); ++i) {
     out.pauses.push_back(pauses_[(pauses_recorded_ - 1 - i) % kPauseLog]);

@@ -183,6 +183,8 @@ class HeapState {
   std::atomic<std::uint64_t> live_bytes_{0};      // marked by the last cycle, with its black allocations
   std::atomic<std::uint64_t> triggered_at_{0};    // heap size when this cycle's mark began
   std::atomic<std::uint64_t> expected_work_{0};   // scan work the last cycle did
+  std::atomic<double> sweep_pages_per_byte_{0};   // proportional sweep: pages owed per byte allocated
+  std::atomic<std::uint64_t> sweep_basis_pages_{0};  // pages_swept() when the sweep began
   // Under mu_.
   pacer::ConsMarkHistory cons_mark_;
   std::uint64_t last_roots_bytes_ = 0;
@@ -194,9 +196,10 @@ class HeapState {
   std::atomic<std::uint64_t> gc_cpu_ns_{0};
   std::mutex limiter_mu_;
   pacer::CpuLimiter limiter_;
-  std::uint64_t limiter_at_ns_ = 0;
+  std::uint64_t limiter_cpu_ns_ = 0;  // process CPU at the last update
   std::uint64_t limiter_gc_ns_ = 0;
   std::atomic<bool> limiting_{false};
+  std::atomic<std::uint64_t> limiter_full_{0};  // updates that found the bucket full
   std::atomic<std::uint64_t> stress_count_{0};
   std::uint64_t alloc_at_mark_start_ = 0;  // allocated_since_cycle_ at sweep termination
 

@@ -26,8 +26,9 @@ void Marker::visit(const void* object) {
 void Marker::shade(const void* object) {
   const ObjectRef ref = ObjectRef::of(object);
   if (!ref.span->try_mark(ref.index)) return;  // already grey or black
-  marked_bytes_ += ref.span->elem_size;
-  work_done_ += ref.span->elem_size;
+  const std::size_t size = ref.span->object_size();
+  marked_bytes_ += size;
+  work_done_ += size;
   if (ref.span->spanclass.noscan()) return;  // nothing inside to scan: black at once
   work_.push(reinterpret_cast<std::uintptr_t>(ref.cell));
 }

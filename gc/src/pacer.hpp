@@ -51,6 +51,17 @@ constexpr std::uint64_t memory_limit_goal(std::uint64_t limit, std::uint64_t map
   return std::max(goal, live);
 }
 
+// The limit goal is in pages, the heap goal in object bytes: the pages in
+// use hold fewer bytes of objects (size-class rounding, partly filled
+// spans), so the limit's goal is scaled by the heap's current ratio of
+// object bytes to in-use pages (Go counts whole spans as allocated instead).
+constexpr std::uint64_t objects_for_pages(std::uint64_t pages_goal, std::uint64_t in_use_pages,
+                                          std::uint64_t object_bytes) {
+  if (pages_goal == std::numeric_limits<std::uint64_t>::max() || in_use_pages <= object_bytes) return pages_goal;
+  return static_cast<std::uint64_t>(static_cast<double>(pages_goal) * static_cast<double>(object_bytes) /
+                                    static_cast<double>(in_use_pages));
+}
+
 // The heap goal: the lower of the two.
 constexpr std::uint64_t heap_goal(std::uint64_t percent_goal, std::uint64_t limit_goal) {
   return std::min(percent_goal, limit_goal);
@@ -147,24 +158,23 @@ constexpr double assist_work_per_byte(std::uint64_t expected_work, std::uint64_t
 class CpuLimiter {
  public:
   explicit CpuLimiter(unsigned procs) : capacity_ns_(std::uint64_t{1'000'000'000} * procs) {}
-  // Over `window_ns` of wall time on `procs` CPUs, `gc_ns` of CPU went to
-  // the collector (workers and assists).
-  void update(std::uint64_t window_ns, unsigned procs, std::uint64_t gc_ns) noexcept {
-    const std::uint64_t total = window_ns * procs;
-    const std::uint64_t gc = std::min(gc_ns, total);
-    const std::uint64_t mutator = total - gc;
-    fill_ns_ = fill_ns_ + gc > mutator ? std::min(fill_ns_ + gc - mutator, capacity_ns_) : 0;
-    if (fill_ns_ == capacity_ns_) ++enabled_count_;
+  // Since the last update the collector (workers and assists) used `gc_ns`
+  // of CPU and the program `mutator_ns`. CPU nobody used counts for neither:
+  // a program that waits on the collector must not drain the bucket.
+  void update(std::uint64_t gc_ns, std::uint64_t mutator_ns) noexcept {
+    fill_ns_ = fill_ns_ + gc_ns > mutator_ns ? std::min(fill_ns_ + gc_ns - mutator_ns, capacity_ns_) : 0;
+    if (fill_ns_ == capacity_ns_) ++times_full_;
   }
   bool limiting() const noexcept { return fill_ns_ == capacity_ns_; }
   std::uint64_t fill_ns() const noexcept { return fill_ns_; }
   std::uint64_t capacity_ns() const noexcept { return capacity_ns_; }
-  std::uint64_t times_engaged() const noexcept { return enabled_count_; }
+  // How many updates found the bucket full.
+  std::uint64_t times_full() const noexcept { return times_full_; }
 
  private:
   std::uint64_t capacity_ns_;
   std::uint64_t fill_ns_ = 0;
-  std::uint64_t enabled_count_ = 0;
+  std::uint64_t times_full_ = 0;
 };
 
 }  // namespace tricolor::gc::pacer

@@ -58,6 +58,9 @@ struct Pause {
 // Per-cycle statistics (grows into Go's debug.ReadGCStats and more).
 struct GcStats {
   std::uint32_t num_gc = 0;
+  // How often the GC CPU limiter found the collector over half of the CPU
+  // and stopped making threads assist (0: never).
+  std::uint64_t limiter_engaged = 0;
   std::vector<Pause> pauses;  // newest first, the last 4096
 };
 

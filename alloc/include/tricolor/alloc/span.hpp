@@ -73,6 +73,8 @@ class Span {
 
   std::size_t bitmap_words() const noexcept { return (std::size_t{nelems} + 63) / 64; }
   std::size_t bytes() const noexcept { return std::size_t{npages} << kPageShift; }
+  // The size of one object: the class size, or the whole span for a large one.
+  std::size_t object_size() const noexcept { return spanclass.large() ? bytes() : elem_size; }
   char* limit() const noexcept { return base + bytes(); }
 
   // The fast path of allocation: claims the next free object of the cached

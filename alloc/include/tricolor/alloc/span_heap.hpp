@@ -80,6 +80,8 @@ class SpanHeap {
   bool sweep_one() noexcept;
   // Sweeps until no unswept span is left in the central lists.
   void finish_sweep() noexcept;
+  // Pages swept since the heap was made, by anyone (for proportional sweep).
+  std::uint64_t pages_swept() const noexcept { return pages_swept_.load(std::memory_order_relaxed); }
 
   // Hands wholly free segments back to the page source while more than
   // `retain_bytes` of free pages remain. Returns the bytes released.
@@ -125,6 +127,7 @@ class SpanHeap {
   std::atomic<std::uint64_t> large_alloc_bytes_{0};
   std::atomic<std::uint64_t> large_free_bytes_{0};
   std::atomic<std::uint64_t> zombies_{0};
+  std::atomic<std::uint64_t> pages_swept_{0};
 };
 
 }  // namespace tricolor::alloc

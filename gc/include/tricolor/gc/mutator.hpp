@@ -60,7 +60,11 @@ class Mutator {
   // A zeroed cell of `bytes` bytes of span class `sc`. A safepoint.
   void* allocate(std::size_t bytes, alloc::SpanClass sc) {
     safepoint();
-    budget_ -= static_cast<std::ptrdiff_t>(bytes);
+    // The heap grows by the cell, not the request: the pacer must see the
+    // size-class rounding (a constant for a type known at compile time).
+    const std::size_t cell = bytes <= alloc::kMaxSmallSize ? alloc::kSizeClasses[sc.size_class()].size
+                                                           : (bytes + alloc::kPageSize - 1) & ~(alloc::kPageSize - 1);
+    budget_ -= static_cast<std::ptrdiff_t>(cell);
     if (budget_ < 0) [[unlikely]] budget_exhausted();
     void* p;
     try {

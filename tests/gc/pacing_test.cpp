@@ -1,0 +1,129 @@
+// The pacer at work on a steady workload: a fixed live set and constant
+// churn, as a user tuning GOGC and GOMEMLIMIT sees it.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cstdint>
+
+#include "gc_test_util.hpp"
+
+using namespace tricolor;
+
+namespace {
+
+constexpr std::uint64_t MiB = 1 << 20;
+
+struct Blob : Object {  // a 64-byte cell: header, one Member, 40 bytes
+  Member<Blob> next;
+  char bytes[40] = {};
+  void trace(Visitor& v) const { v(next); }
+};
+
+struct Outcome {
+  std::uint64_t live = 0;        // heap after the first full collection
+  std::uint64_t first_goal = 0;  // the goal it set
+  std::uint32_t cycles = 0;      // cycles during the churn
+  double peak_over_goal = 0;     // max heap in use / the goal in force
+  std::uint64_t start_sys = 0;   // pages held after the first full collection
+  std::uint64_t peak_sys = 0;    // max pages held
+  std::uint64_t limiter_engaged = 0;
+};
+
+// Keeps `live_bytes` of Blobs alive and allocates `churn_bytes` of garbage,
+// sampling the heap every MiB.
+Outcome steady(Options options, std::uint64_t live_bytes, std::uint64_t churn_bytes) {
+  options.forced_gc_period_ns = 0;
+  // Hundreds of cycles: the checkmark rerun of the suite would re-mark each
+  // with a hash set, for nothing this test is about.
+  options.checkmark = false;
+  Heap heap(options);
+  ThreadScope attach{heap};
+  const std::size_t n = live_bytes / 64;
+  Root<Array<Member<Blob>>> live = heap.make_array<Member<Blob>>(n);
+  for (std::size_t i = 0; i < n; ++i) (*live)[i] = heap.make<Blob>();
+  heap.collect();
+  const MemStats start = heap.mem_stats();
+  Outcome out;
+  out.live = start.heap_alloc;
+  out.first_goal = start.next_gc;
+  out.start_sys = start.heap_sys;
+  for (std::uint64_t allocated = 0; allocated < churn_bytes; allocated += 64) {
+    heap.make<Blob>();
+    if (allocated % MiB == 0) {
+      const MemStats ms = heap.mem_stats();
+      if (ms.next_gc != 0 && ms.next_gc != UINT64_MAX) {
+        out.peak_over_goal = std::max(out.peak_over_goal, static_cast<double>(ms.heap_alloc) / ms.next_gc);
+      }
+      out.peak_sys = std::max(out.peak_sys, ms.heap_sys);
+    }
+  }
+  out.cycles = heap.mem_stats().num_gc - start.num_gc;
+  out.limiter_engaged = heap.gc_stats().limiter_engaged;
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("pacing: for GOGC 50 to 400 the heap stays near its goal and cycles come as the goal predicts") {
+  const std::uint64_t live = 8 * MiB;
+  const std::uint64_t churn = 256 * MiB;
+  for (int gogc : {50, 100, 200, 400}) {
+    Options o = test::test_options();
+    o.gc_percent = gogc;
+    const Outcome out = steady(o, live, churn);
+    // Each cycle lets the heap grow by goal - live; so many cycles fit in the churn.
+    const double predicted = static_cast<double>(churn) / static_cast<double>(out.first_goal - out.live);
+    INFO("GOGC=" << gogc << ": live " << out.live << " B, goal " << out.first_goal << " B, " << out.cycles
+                 << " cycles (predicted " << predicted << "), peak/goal " << out.peak_over_goal);
+    CHECK(out.first_goal == Approx(out.live * (1 + gogc / 100.0)).epsilon(0.02));
+    CHECK(out.peak_over_goal <= 1.10);
+    CHECK(out.cycles >= 0.75 * predicted);
+    CHECK(out.cycles <= 1.25 * predicted);
+  }
+}
+
+TEST_CASE("pacing: GOGC=off runs no cycle, however much is allocated") {
+  Options o = test::test_options();
+  o.gc_percent = -1;
+  const Outcome out = steady(o, 1 * MiB, 64 * MiB);
+  CHECK(out.cycles == 0);
+}
+
+TEST_CASE("pacing: set_gc_percent takes effect at once and returns the previous value") {
+  Heap heap(test::test_options());
+  ThreadScope attach{heap};
+  Root<Array<Member<Blob>>> live = heap.make_array<Member<Blob>>(100000);
+  for (std::size_t i = 0; i < live->size(); ++i) (*live)[i] = heap.make<Blob>();
+  heap.collect();
+  const std::uint64_t at_100 = heap.mem_stats().next_gc;
+  CHECK(heap.set_gc_percent(300) == 100);
+  const std::uint64_t at_300 = heap.mem_stats().next_gc;
+  CHECK(heap.set_gc_percent(-1) == 300);
+  CHECK(heap.mem_stats().next_gc == UINT64_MAX);
+  CHECK(heap.set_gc_percent(100) == -1);
+  const MemStats back = heap.mem_stats();
+  const double live_bytes = static_cast<double>(at_100) / 2;  // GOGC=100: the goal is twice live
+  CHECK(static_cast<double>(at_300) == Approx(4 * live_bytes).epsilon(0.01));
+  CHECK(back.next_gc == at_100);
+}
+
+TEST_CASE("pacing: under a memory limit below the GOGC goal, memory stays within 5 % of the limit") {
+  Options o = test::test_options();
+  o.gc_percent = 400;               // a goal of 5 x 16 MiB = 80 MiB ...
+  o.memory_limit = 48 * MiB;        // ... but only 48 MiB allowed
+  const Outcome out = steady(o, 16 * MiB, 256 * MiB);
+  INFO("pages held " << out.start_sys << " B at the start, " << out.peak_sys << " B at the peak; goal "
+                      << out.first_goal << " B; " << out.cycles << " cycles");
+  CHECK(out.first_goal < 48 * MiB);
+  CHECK(out.peak_sys <= 48 * MiB * 105 / 100);
+  CHECK(out.cycles > 0);
+}
+
+TEST_CASE("pacing: with more live data than the limit, the program still runs: the CPU limiter engages") {
+  Options o = test::test_options();
+  o.memory_limit = 8 * MiB;  // live is 16 MiB: every goal is hopeless
+  const Outcome out = steady(o, 16 * MiB, 128 * MiB);
+  INFO(out.cycles << " cycles, limiter engaged " << out.limiter_engaged << " times");
+  CHECK(out.cycles > 0);
+  CHECK(out.limiter_engaged > 0);
+}
