@@ -104,8 +104,8 @@ int main(int argc, char** argv) {
         depth, [&](int d) { return tricolor::Root<GcNode>(gc_tree(heap, d)); },
         [](const tricolor::Root<GcNode>& t) { return gc_check(t); }, [](tricolor::Root<GcNode>& t) { t = nullptr; });
     const tricolor::MemStats s = heap.mem_stats();
-    std::fprintf(stderr, "tricolor: %u collections, %.1f ms paused in total, heap peak goal %.1f MiB\n", s.num_gc,
-                 s.pause_total_ns / 1e6, s.next_gc / 1048576.0);
+    std::fprintf(stderr, "tricolor: %u collections, %.1f ms paused in total, gc cpu %.1f%%, last goal %.1f MiB\n",
+                 s.num_gc, s.pause_total_ns / 1e6, 100 * s.gc_cpu_fraction, s.next_gc / 1048576.0);
   } else {
     run(depth, [](int d) { return mi_tree(d); }, [](const MiNode* t) { return mi_check(t); },
         [](MiNode* t) { mi_delete(t); });

@@ -154,10 +154,12 @@ int main(int argc, char** argv) {
       marks.push_back(p.end_ns - p.total_ns - stats.pauses[i + 1].end_ns);
     }
   }
+  const tricolor::MemStats ms = heap.mem_stats();
   const char* godebug = std::getenv("GODEBUG");
-  std::printf("mode %s live_mib %llu build_s %.1f seconds %.0f threads %d replaced_per_s %.0f cycles %u\n",
-              godebug != nullptr ? godebug : "concurrent", static_cast<unsigned long long>(live_mib), build_ns / 1e9,
-              seconds, threads, static_cast<double>(replaced.load()) / seconds, stats.num_gc - cycles_before);
+  std::printf("mode %s live_mib %llu build_s %.1f seconds %.0f threads %d replaced_per_s %.0f cycles %u gc_cpu_pct %.1f\n",
+              godebug != nullptr && *godebug != 0 ? godebug : "concurrent", static_cast<unsigned long long>(live_mib),
+              build_ns / 1e9, seconds, threads, static_cast<double>(replaced.load()) / seconds,
+              stats.num_gc - cycles_before, 100 * ms.gc_cpu_fraction);
   std::printf("mark phases %zu  median_ms %.1f  max_ms %.1f\n", marks.size(), quantile(marks, 0.5) / 1e6,
               quantile(marks, 1.0) / 1e6);
   std::printf("pauses %zu  max_us %.1f  p99.9_us %.1f  p99_us %.1f  p50_us %.1f  max_ttsp_us %.1f\n", pauses.size(),

@@ -40,6 +40,7 @@ HeapState::HeapState(const Heap& heap, const Options& options)
         o.on_dead = &HeapState::destroy_dead;
         return o;
       }()),
+      created_ns_(now_ns()),
       ncpu_(std::max(1u, std::thread::hardware_concurrency())),
       gc_percent_(options.gc_percent),
       memory_limit_(options.memory_limit),
@@ -360,6 +361,8 @@ MemStats HeapState::mem_stats(Mutator* self) {
   out.num_gc = num_gc_;
   out.num_forced_gc = num_forced_gc_;
   out.pause_total_ns = pause_total_ns_;
+  const double capacity = static_cast<double>(now_ns() - created_ns_) * ncpu_;
+  out.gc_cpu_fraction = capacity > 0 ? static_cast<double>(gc_cpu_ns_.load(std::memory_order_relaxed)) / capacity : 0;
   start_the_world(lock);
   return out;
 }

@@ -159,6 +159,7 @@ class HeapState {
   // and flat out while a CPU would otherwise idle.
   unsigned dedicated_ = 0;
   double fractional_goal_ = 0;
+  const std::uint64_t created_ns_;
   unsigned ncpu_ = 1;
   std::vector<std::thread> workers_;
   std::uint64_t round_ = 0;  // under mu_: workers start round after round

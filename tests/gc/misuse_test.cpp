@@ -179,6 +179,39 @@ TEST_CASE("misuse: bad environment values are rejected with what to do") {
     CHECK(Options::from_environment().gc_stop_the_world == 2);
   }
   {
+    ScopedEnv env("GOGC", "abc");
+    CHECK_THROWS_WITH(Options::from_environment(), Catch::Contains("GOGC=abc is not valid") && Catch::Contains("off"));
+  }
+  {
+    ScopedEnv env("GOGC", "off");
+    CHECK(Options::from_environment().gc_percent == -1);
+  }
+  {
+    ScopedEnv env("GOGC", "250");
+    CHECK(Options::from_environment().gc_percent == 250);
+  }
+  {
+    ScopedEnv env("GOMEMLIMIT", "12XB");
+    CHECK_THROWS_WITH(Options::from_environment(),
+                      Catch::Contains("GOMEMLIMIT=12XB has an unknown suffix") && Catch::Contains("KiB, MiB, GiB"));
+  }
+  {
+    ScopedEnv env("GOMEMLIMIT", "-5MiB");
+    CHECK_THROWS_WITH(Options::from_environment(), Catch::Contains("is negative"));
+  }
+  {
+    ScopedEnv env("GOMEMLIMIT", "99999999TiB");
+    CHECK_THROWS_WITH(Options::from_environment(), Catch::Contains("too large"));
+  }
+  {
+    ScopedEnv env("GOMEMLIMIT", "512MiB");
+    CHECK(Options::from_environment().memory_limit == std::int64_t{512} << 20);
+  }
+  {
+    ScopedEnv env("GOMEMLIMIT", "1000");
+    CHECK(Options::from_environment().memory_limit == 1000);
+  }
+  {
     ScopedEnv env("TRICOLOR_MARKWORKERS", "100000");
     CHECK_THROWS_WITH(Options::from_environment(), Catch::Contains("give 1 to 256"));
   }

@@ -33,9 +33,13 @@ struct Outcome {
 // sampling the heap every MiB.
 Outcome steady(Options options, std::uint64_t live_bytes, std::uint64_t churn_bytes) {
   options.forced_gc_period_ns = 0;
-  // Hundreds of cycles: the checkmark rerun of the suite would re-mark each
-  // with a hash set, for nothing this test is about.
+  // The default collector, whatever rerun of the suite this is: hundreds of
+  // cycles under checkmark would re-mark each with a hash set for nothing
+  // this test is about, and the pacer's promises are those of concurrent
+  // marking by Go's worker sizing.
   options.checkmark = false;
+  options.gc_stop_the_world = 0;
+  options.mark_workers = 0;
   Heap heap(options);
   ThreadScope attach{heap};
   const std::size_t n = live_bytes / 64;

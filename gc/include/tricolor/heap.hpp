@@ -44,6 +44,9 @@ struct MemStats {
   std::uint32_t num_gc = 0;
   std::uint32_t num_forced_gc = 0;  // cycles started by collect()
   std::uint64_t pause_total_ns = 0;
+  // The fraction of the CPU available since the heap was made (all CPUs)
+  // that the collector used: mark workers, assists and stop-the-world marking.
+  double gc_cpu_fraction = 0;
 };
 
 // One stop-the-world pause of the collector.
