@@ -43,7 +43,7 @@ for gogc in 25 50 100 200 400 800; do
     fi
     awk -v gogc="$gogc" -v rt="$rt" '
       /^time_ms/ { t = $2 }
-      / collections/ { cycles = $2; for (i = 1; i < NF; i++) if ($i == "cpu") cpu = $(i + 1) }
+      / collections/ { cycles = $2; for (i = 1; i < NF; i++) if ($i == "cpu") { cpu = $(i + 1); sub(/,$/, "", cpu) } }
       /^rss_kb/ { rss = $2 / 1024 }
       END { printf "| %s | %s | %.0f ms | %s | %.0f MiB | %s |\n", gogc, rt, t, cpu, rss, cycles }' <<<"$out"
   done
@@ -70,4 +70,8 @@ for gogc in 25 50 100 200 400 800; do
       END { printf "| %s | %s | %s | %s%% | %.0f MiB | %s µs | %s µs | %s µs |\n", gogc, rt, cycles, cpu, rss, max, late999, latemax }' <<<"$out"
   done
 done
-if ((!have_go)); then echo; echo "(go is not installed: apt-get install golang-go adds Go's runtime beside tricolor)"; fi
+
+if [[ $have_go == 0 ]]; then
+  echo
+  echo "Go is not installed: apt-get install golang-go adds Go's runtime beside tricolor."
+fi

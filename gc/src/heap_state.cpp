@@ -127,14 +127,6 @@ void HeapState::detach(Mutator& m) {
   changed_.notify_all();
 }
 
-template <class Pred>
-void HeapState::wait_stopped(std::unique_lock<std::mutex>& lock, Mutator* self, Mutator::State as, Pred pred) {
-  if (self != nullptr) set_state(*self, as);
-  changed_.wait(lock, [&] {
-    return pred() && (self == nullptr || (self->attention_.load(std::memory_order_relaxed) & Mutator::kStop) == 0);
-  });
-  if (self != nullptr) resume(lock, *self);
-}
 
 void HeapState::resume(std::unique_lock<std::mutex>& lock, Mutator& m) {
   set_state(m, Mutator::State::kRunning);
@@ -288,7 +280,7 @@ void HeapState::report_allocation(Mutator& m, std::size_t bytes) {
   while (spans_.pages_swept() - basis < owed && spans_.sweep_one()) {
   }
   if (marking_.load(std::memory_order_relaxed)) {
-    assist(bytes);
+    assist(m, bytes);
   } else if (total >= trigger_bytes_.load(std::memory_order_relaxed)) {
     request_cycle();
   }

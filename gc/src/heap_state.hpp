@@ -128,7 +128,7 @@ class HeapState {
   void mark_round();
   void worker_main(unsigned index);
   void mark_as_worker(bool fractional);
-  void assist(std::size_t allocated);
+  void assist(Mutator& m, std::size_t allocated);
   void verify_marking();
   template <class F>
   void for_each_root(F&& f);
@@ -192,6 +192,8 @@ class HeapState {
   std::uint64_t last_cycle_end_ns_ = 0;
   // This cycle's CPU for marking, and every cycle's (for the limiter).
   std::atomic<std::uint64_t> assist_ns_{0};
+  std::atomic<std::int64_t> bg_credit_{0};         // workers' scan work not yet claimed by assists
+  std::atomic<unsigned> assist_waiters_{0};
   std::atomic<std::uint64_t> worker_ns_{0};
   std::atomic<std::uint64_t> roots_bytes_{0};
   std::atomic<std::uint64_t> gc_cpu_ns_{0};
@@ -216,6 +218,15 @@ class HeapState {
 
   std::thread collector_;  // last: starts once everything above exists
 };
+
+template <class Pred>
+void HeapState::wait_stopped(std::unique_lock<std::mutex>& lock, Mutator* self, Mutator::State as, Pred pred) {
+  if (self != nullptr) set_state(*self, as);
+  changed_.wait(lock, [&] {
+    return pred() && (self == nullptr || (self->attention_.load(std::memory_order_relaxed) & Mutator::kStop) == 0);
+  });
+  if (self != nullptr) resume(lock, *self);
+}
 
 // Every root of this heap: each attached thread's Root handles and
 // objects under construction, and the global roots. Called with the world
