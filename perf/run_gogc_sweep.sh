@@ -22,25 +22,26 @@ if command -v go >/dev/null; then
   have_go=1
 fi
 
-# run <GOGC> <command...>: stdout+stderr of the command, then "rss_kb N".
+# run <GOGC> <runtime> <workload> <args...>: the workload's stdout and
+# stderr on tricolor or Go, then "rss_kb N".
 run() {
-  local gogc=$1
-  shift
-  { GOGC=$gogc /usr/bin/time -f "rss_kb %M" "$@"; } 2>&1
+  local gogc=$1 rt=$2 exe=$3
+  shift 3
+  local cmd=(build/release/perf/$exe)
+  [[ $exe == binary_trees ]] && cmd+=(tricolor)
+  [[ $rt == go ]] && cmd=("$go_dir/$exe")
+  { GOGC=$gogc /usr/bin/time -f "rss_kb %M" "${cmd[@]}" "$@"; } 2>&1
 }
+runtimes=tricolor
+((have_go)) && runtimes="tricolor go"
 
 echo "### binary-trees, depth $depth"
 echo
 echo "| GOGC | runtime | wall | GC CPU | peak RSS | cycles |"
 echo "|---|---|---|---|---|---|"
 for gogc in 25 50 100 200 400 800; do
-  for rt in tricolor go; do
-    if [[ $rt == go ]]; then
-      ((have_go)) || continue
-      out=$(run "$gogc" "$go_dir/binary_trees" "$depth")
-    else
-      out=$(run "$gogc" build/release/perf/binary_trees tricolor "$depth")
-    fi
+  for rt in $runtimes; do
+    out=$(run "$gogc" "$rt" binary_trees "$depth")
     awk -v gogc="$gogc" -v rt="$rt" '
       /^time_ms/ { t = $2 }
       / collections/ { cycles = $2; for (i = 1; i < NF; i++) if ($i == "cpu") { cpu = $(i + 1); sub(/,$/, "", cpu) } }
@@ -55,13 +56,8 @@ echo
 echo "| GOGC | runtime | cycles | GC CPU | peak RSS | STW max | probe late p99.9 | probe late max |"
 echo "|---|---|---|---|---|---|---|---|"
 for gogc in 25 50 100 200 400 800; do
-  for rt in tricolor go; do
-    if [[ $rt == go ]]; then
-      ((have_go)) || continue
-      out=$(run "$gogc" "$go_dir/pause" "$live" "$seconds")
-    else
-      out=$(run "$gogc" build/release/perf/pause "$live" "$seconds")
-    fi
+  for rt in $runtimes; do
+    out=$(run "$gogc" "$rt" pause "$live" "$seconds")
     awk -v gogc="$gogc" -v rt="$rt" '
       /^mode/ { for (i = 1; i < NF; i++) { if ($i == "cycles") cycles = $(i + 1); if ($i == "gc_cpu_pct") cpu = $(i + 1) } }
       /^pauses/ { max = $4 }
