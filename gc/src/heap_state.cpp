@@ -40,11 +40,11 @@ HeapState::HeapState(const Heap& heap, const Options& options)
         o.on_dead = &HeapState::destroy_dead;
         return o;
       }()),
-      created_ns_(now_ns()),
       ncpu_(std::max(1u, std::thread::hardware_concurrency())),
       gc_percent_(options.gc_percent),
       memory_limit_(options.memory_limit),
-      limiter_(ncpu_) {
+      limiter_(ncpu_),
+      created_ns_(now_ns()) {
   static std::once_flag sink_once;
   std::call_once(sink_once, [] { barriers::set_barrier_sink(&HeapState::shade_barrier_entries); });
   start_collector();

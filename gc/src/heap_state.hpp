@@ -159,7 +159,6 @@ class HeapState {
   // and flat out while a CPU would otherwise idle.
   unsigned dedicated_ = 0;
   double fractional_goal_ = 0;
-  const std::uint64_t created_ns_;
   unsigned ncpu_ = 1;
   std::vector<std::thread> workers_;
   std::uint64_t round_ = 0;  // under mu_: workers start round after round
@@ -206,7 +205,8 @@ class HeapState {
   std::atomic<std::uint64_t> stress_count_{0};
   std::uint64_t alloc_at_mark_start_ = 0;  // allocated_since_cycle_ at sweep termination
 
-  // Statistics, under mu_.
+  // Statistics, under mu_ (created_ns_ never changes).
+  const std::uint64_t created_ns_;
   std::uint32_t num_gc_ = 0;
   std::uint32_t num_forced_gc_ = 0;
   std::uint64_t pause_total_ns_ = 0;
