@@ -64,7 +64,7 @@ void print(const char* when, tricolor::Heap& heap) {
 }
 
 int main() {
-  tricolor::Heap heap;                 // GODEBUG=gccheckmark=1 and TRICOLOR_GCSTRESS=N are read here
+  tricolor::Heap heap;                 // GOGC, GOMEMLIMIT and GODEBUG are read here, as Go reads them
   tricolor::ThreadScope attach{heap};  // this thread may allocate and hold Roots
 
   GlobalRoot<Function> kept = make_loop(heap, "main", 1000);  // any thread may hold a GlobalRoot
