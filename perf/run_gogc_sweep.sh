@@ -35,38 +35,40 @@ run() {
 runtimes=tricolor
 ((have_go)) && runtimes="tricolor go"
 
+# table <workload> <awk program printing one row> <workload args...>: one
+# row per GOGC and runtime.
+table() {
+  local exe=$1 row=$2
+  shift 2
+  for gogc in 25 50 100 200 400 800; do
+    for rt in $runtimes; do
+      awk -v gogc="$gogc" -v rt="$rt" "$row" <<<"$(run "$gogc" "$rt" "$exe" "$@")"
+    done
+  done
+}
+
 echo "### binary-trees, depth $depth"
 echo
 echo "| GOGC | runtime | wall | GC CPU | peak RSS | cycles |"
 echo "|---|---|---|---|---|---|"
-for gogc in 25 50 100 200 400 800; do
-  for rt in $runtimes; do
-    out=$(run "$gogc" "$rt" binary_trees "$depth")
-    awk -v gogc="$gogc" -v rt="$rt" '
-      /^time_ms/ { t = $2 }
-      / collections/ { cycles = $2; for (i = 1; i < NF; i++) if ($i == "cpu") { cpu = $(i + 1); sub(/,$/, "", cpu) } }
-      /^rss_kb/ { rss = $2 / 1024 }
-      END { printf "| %s | %s | %.0f ms | %s | %.0f MiB | %s |\n", gogc, rt, t, cpu, rss, cycles }' <<<"$out"
-  done
-done
+table binary_trees '
+  /^time_ms/ { t = $2 }
+  / collections/ { cycles = $2; for (i = 1; i < NF; i++) if ($i == "cpu") { cpu = $(i + 1); sub(/,$/, "", cpu) } }
+  /^rss_kb/ { rss = $2 / 1024 }
+  END { printf "| %s | %s | %.0f ms | %s | %.0f MiB | %s |\n", gogc, rt, t, cpu, rss, cycles }' "$depth"
 
 echo
 echo "### pause workload, $live MiB live, $seconds s"
 echo
 echo "| GOGC | runtime | cycles | GC CPU | peak RSS | STW max | probe late p99.9 | probe late max |"
 echo "|---|---|---|---|---|---|---|---|"
-for gogc in 25 50 100 200 400 800; do
-  for rt in $runtimes; do
-    out=$(run "$gogc" "$rt" pause "$live" "$seconds")
-    awk -v gogc="$gogc" -v rt="$rt" '
-      /^mode/ { for (i = 1; i < NF; i++) { if ($i == "cycles") cycles = $(i + 1); if ($i == "gc_cpu_pct") cpu = $(i + 1) } }
-      /^pauses/ { max = $4 }
-      /^probe/ { late999 = $6; latemax = $8 }
-      /^rss_kb/ { rss = $2 / 1024 }
-      END { printf "| %s | %s | %s | %s%% | %.0f MiB | %s µs | %s µs | %s µs |\n", gogc, rt, cycles, cpu, rss, max, late999, latemax }' <<<"$out"
-  done
-done
-
+table pause '
+  /^mode/ { for (i = 1; i < NF; i++) { if ($i == "cycles") cycles = $(i + 1); if ($i == "gc_cpu_pct") cpu = $(i + 1) } }
+  /^pauses/ { max = $4 }
+  /^probe/ { late999 = $6; latemax = $8 }
+  /^rss_kb/ { rss = $2 / 1024 }
+  END { printf "| %s | %s | %s | %s%% | %.0f MiB | %s µs | %s µs | %s µs |\n", gogc, rt, cycles, cpu, rss, max, late999, latemax }' \
+  "$live" "$seconds"
 if [[ $have_go == 0 ]]; then
   echo
   echo "Go is not installed: apt-get install golang-go adds Go's runtime beside tricolor."
