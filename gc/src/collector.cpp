@@ -215,10 +215,7 @@ void HeapState::concurrent_mark(std::unique_lock<std::mutex>& lock) {
     mark_round();
     lock.lock();
     if (pool_.has_work()) continue;
-    const bool roots_pending = std::any_of(mutators_.begin(), mutators_.end(), [](const Mutator* m) {
-      return m->root_scan_ != Mutator::RootScan::kDone;
-    });
-    if (roots_pending) {
+    if (!all_roots_greyed()) {
       // A running thread greys its roots at its next safepoint; its scan,
       // or its blocking or waiting, wakes us. One that blocked while we
       // marked is scanned at the top of the loop.
@@ -231,12 +228,14 @@ void HeapState::concurrent_mark(std::unique_lock<std::mutex>& lock) {
     // Go's gcMarkDone: stop, and if a barrier buffer flushed on the way to
     // the safepoints greyed anything, restart the world and keep marking.
     stop_the_world(lock, nullptr, Pause::Kind::kMarkTermination);
-    const bool roots_left = std::any_of(mutators_.begin(), mutators_.end(), [](const Mutator* m) {
-      return m->root_scan_ != Mutator::RootScan::kDone;
-    });
-    if (!pool_.has_work() && !roots_left) return;  // with the world stopped
+    if (!pool_.has_work() && all_roots_greyed()) return;  // with the world stopped
     start_the_world(lock);
   }
+}
+
+bool HeapState::all_roots_greyed() const {
+  return std::all_of(mutators_.begin(), mutators_.end(),
+                     [](const Mutator* m) { return m->root_scan() == Mutator::RootScan::kDone; });
 }
 
 bool HeapState::flush_handshake(std::unique_lock<std::mutex>& lock) {

@@ -124,6 +124,7 @@ class HeapState {
   void sweep_termination(std::unique_lock<std::mutex>& lock);
   void concurrent_mark(std::unique_lock<std::mutex>& lock);
   bool flush_handshake(std::unique_lock<std::mutex>& lock);
+  bool all_roots_greyed() const;  // mu_ held
   void mark_termination(std::unique_lock<std::mutex>& lock);
   void mark_round();
   void worker_main(unsigned index);
