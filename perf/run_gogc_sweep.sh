@@ -11,7 +11,7 @@ depth=${1:-19}
 live=${2:-256}
 seconds=${3:-10}
 cmake --preset release >/dev/null
-cmake --build --preset release --target binary_trees pause >/dev/null
+cmake --build --preset release --target bench_tricolor pause >/dev/null
 go_dir=build/release/perf/go
 have_go=0
 if command -v go >/dev/null; then
@@ -28,7 +28,7 @@ run() {
   local gogc=$1 rt=$2 exe=$3
   shift 3
   local cmd=(build/release/perf/$exe)
-  [[ $exe == binary_trees ]] && cmd+=(tricolor)
+  [[ $exe == binary_trees ]] && cmd=(build/release/perf/bench_tricolor tricolor binary-trees)
   [[ $rt == go ]] && cmd=("$go_dir/$exe")
   { GOGC=$gogc /usr/bin/time -f "rss_kb %M" "${cmd[@]}" "$@"; } 2>&1
 }
@@ -53,7 +53,8 @@ echo "| GOGC | runtime | wall | GC CPU | peak RSS | cycles |"
 echo "|---|---|---|---|---|---|"
 table binary_trees '
   /^time_ms/ { t = $2 }
-  / collections/ { cycles = $2; for (i = 1; i < NF; i++) if ($i == "cpu") { cpu = $(i + 1); sub(/,$/, "", cpu) } }
+  /^gc_cycles/ { cycles = $2 }
+  /^gc_cpu_pct/ { cpu = $2 "%" }
   /^rss_kb/ { rss = $2 / 1024 }
   END { printf "| %s | %s | %.0f ms | %s | %.0f MiB | %s |\n", gogc, rt, t, cpu, rss, cycles }' "$depth"
 
