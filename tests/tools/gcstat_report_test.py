@@ -93,8 +93,8 @@ class Report(unittest.TestCase):
             self.assertEqual(p.returncode, 0, "chromium failed: %s\n%s" % (" ".join(cmd), err[-3000:]))
             return out
 
-    def dom(self, html_path):
-        out = self.chromium_run("--dump-dom", pathlib.Path(html_path).resolve().as_uri())
+    def dom(self, html_path, fragment=""):
+        out = self.chromium_run("--dump-dom", pathlib.Path(html_path).resolve().as_uri() + fragment)
         d = Dom()
         d.feed(out)
         self.assertIsNotNone(d.body, "chromium printed no <body>:\n" + out[:2000])
@@ -139,8 +139,13 @@ class Report(unittest.TestCase):
         d = self.dom(page)
         # heap: 4 per cycle; pauses and histogram: 1 per pause; cpu: 2 per cycle.
         self.assertDrawn(d, {"heap": 24, "pauses": 15, "histogram": 15, "cpu": 12})
+        self.assertEqual(d.charts[("0", "pauses")].get("data-scale"), "linear")
         text = " ".join(d.text)
         self.assertIn("6 (1 forced)", text)
+        # The pause timeline in log scale (REPORT.html#log) draws the same pauses.
+        d = self.dom(page, "#log")
+        self.assertDrawn(d, {"heap": 24, "pauses": 15, "histogram": 15, "cpu": 12})
+        self.assertEqual(d.charts[("0", "pauses")].get("data-scale"), "log")
         # The screenshot, kept as an artifact.
         png = os.path.join(self.artifacts, "gcstat_report.png")
         if os.path.exists(png):
