@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """tools/gcstat on a real Go 1.19 gctrace log (fixtures/, recorded once with
-`GODEBUG=gctrace=1 ./binary_trees 18` built from perf/go/binary_trees.go by
-go1.19.8 on 2 CPUs; it is the program's stderr, so it also holds a line of
-program output). Every expected number is worked out here from the text
-with this file's own regular expressions, not with gcstat's parser."""
+`GODEBUG=gctrace=1 ./binary_trees 18` built by go1.19.8 from
+perf/go/binary_trees.go as it was at commit 941c65a, on 2 CPUs; it is the
+program's stderr, so it also holds a line of program output). It is a
+recording: later changes to that program do not call for a new one. Every
+expected number is worked out here from the text with this file's own
+regular expressions, not with gcstat's parser."""
 
 import os
 import re
