@@ -39,7 +39,7 @@ import time
 BUILD = "build/release/perf"
 RUNS = int(os.environ.get("RUNS", "3"))
 QUICK = os.environ.get("QUICK") == "1"
-DEPTH, MT_DEPTH, MT_THREADS, GCBENCH_DEPTH = (16, 16, 2, 12) if QUICK else (21, 21, 2, 16)
+DEPTH, MT_DEPTH, MT_THREADS, GCBENCH_DEPTH = (16, 16, 2, 12) if QUICK else (21, 20, 2, 16)
 PAUSE_MIB, PAUSE_SECONDS = (64, 3) if QUICK else (256, 10)
 TIMEOUT_S = 900
 
@@ -56,20 +56,25 @@ CPP_PEERS = {  # name -> program
 }
 
 
+PAUSE_PEERS = ["tricolor", "go", "java-g1", "java-zgc"]  # those with a pause program
+
+
 def peer_command(peer, workload, args):
     """The command line of one run, its extra environment, and its log format."""
+    if peer == "tricolor" and workload == "pause":
+        return [f"{BUILD}/pause", *args], {}, "pause"
     if peer in CPP_PEERS:
         return [f"{BUILD}/{CPP_PEERS[peer]}", peer, workload, *args], {}, "program"
     if peer == "go":
         return [f"{BUILD}/go/{workload.replace('-', '_')}", *args], {"GODEBUG": "gctrace=1"}, "gctrace"
     gc = {"java-g1": "-XX:+UseG1GC", "java-zgc": "-XX:+UseZGC"}[peer]
-    main = {"binary-trees": "BinaryTrees", "gcbench": "GCBench"}[workload]
+    main = {"binary-trees": "BinaryTrees", "gcbench": "GCBench", "pause": "Pause"}[workload]
     return [JAVA[0], gc, *JAVA[1:], main, *args], {}, "xlog"
 
 
 def built(peer):
-    path = peer_command(peer, "binary-trees", [])[0]
-    return os.path.exists(path[0] if path[0] != "java" else f"{BUILD}/java/BinaryTrees.class")
+    cmd = peer_command(peer, "binary-trees", [])[0]
+    return os.path.exists(cmd[0] if cmd[0] != "java" else f"{BUILD}/java/BinaryTrees.class")
 
 
 # ---- one run
@@ -108,8 +113,8 @@ def fields(text):
 
 
 GCTRACE = re.compile(r"^gc \d+ @([\d.]+)s [\d.]+%: ([\d.]+)\+[\d.]+\+([\d.]+) ms clock", re.M)
-XLOG_PAUSE = re.compile(r"GC\((\d+)\) Pause .* ([\d.]+)ms$", re.M)
-XLOG_CYCLE = re.compile(r"GC\((\d+)\)")
+XLOG_PAUSE = re.compile(r"^\[([\d.]+)s\].*GC\(\d+\) Pause .* ([\d.]+)ms$", re.M)
+XLOG_CYCLE = re.compile(r"^\[([\d.]+)s\].*GC\((\d+)\)", re.M)
 
 
 def gc_figures(fmt, out, err, since_s=0.0):
@@ -117,8 +122,9 @@ def gc_figures(fmt, out, err, since_s=0.0):
     if fmt == "gctrace":  # Go: cycles that started at or after since_s
         cycles = [m for m in GCTRACE.finditer(err) if float(m.group(1)) >= since_s]
         return len(cycles), [float(m.group(i)) * 1e3 for m in cycles for i in (2, 3)]
-    if fmt == "xlog":
-        return len(set(XLOG_CYCLE.findall(err))), [float(m.group(2)) * 1e3 for m in XLOG_PAUSE.finditer(err)]
+    if fmt == "xlog":  # the JVM: uptime >= since_s
+        cycles = {m.group(2) for m in XLOG_CYCLE.finditer(err) if float(m.group(1)) >= since_s}
+        return len(cycles), [float(m.group(2)) * 1e3 for m in XLOG_PAUSE.finditer(err) if float(m.group(1)) >= since_s]
     f = fields(out)
     cycles = int(f["gc_cycles"][0][0]) if "gc_cycles" in f else None
     pauses = [float(x) for x in f["pauses_us"][0]] if "pauses_us" in f else None
@@ -259,34 +265,32 @@ def throughput(title, workload, args, peers, skip_notes, extra_notes):
 
 
 def pause_probe(peers, skip_notes):
-    """perf/pause and perf/go/pause.go: STW pauses and probe lateness."""
+    """perf/pause and its ports (perf/go/pause.go, perf/java/Pause.java): STW pauses and probe lateness."""
     title = f"pause probe: {PAUSE_MIB} MiB live, {PAUSE_SECONDS} s, 2 mutators, probe every 100 µs"
     print(f"{title}:", file=sys.stderr)
-    args = [str(PAUSE_MIB), str(PAUSE_SECONDS)]
-    commands = {"tricolor": ([f"{BUILD}/pause", *args], {}), "go": ([f"{BUILD}/go/pause", *args], {"GODEBUG": "gctrace=1"})}
-    peers = [p for p in peers if p in commands]
+    peers = [p for p in peers if p in PAUSE_PEERS]
     runs = {p: [] for p in peers}
     for rep in range(RUNS):
         for i in range(len(peers)):
             peer = peers[(i + rep) % len(peers)]
-            cmd, env = commands[peer]
+            cmd, env, fmt = peer_command(peer, "pause", [str(PAUSE_MIB), str(PAUSE_SECONDS)])
             t0 = time.monotonic()
             out, err, rc, cpu_ms, rss_mib = run(cmd, env)
             f = fields(out)
             if rc != 0 or "probe" not in f:
-                PROBLEMS.append(f"{title} {peer}: exit status {rc}\n{err[-2000:]}")
+                PROBLEMS.append(f"{title} {peer}: exit status {rc}: {' '.join(cmd)}\n{err[-2000:]}")
                 continue
-            mode = f["mode"][0]
-            probe = f["probe"][0]
-            if peer == "go":  # gctrace, from the end of the heap's build on
-                cycles, pauses = gc_figures("gctrace", out, err, float(mode[mode.index("build_s") + 1]))
-                pmax, p999 = max(pauses, default=0.0), quantile(pauses, 0.999)
-            else:
+            mode, probe = f["mode"][0], f["probe"][0]
+            if fmt == "pause":  # perf/pause's own figures, which leave out the heap's build
                 p = f["pauses"][0]
                 cycles, pmax, p999 = int(mode[mode.index("cycles") + 1]), float(p[2]), float(p[4])
+            else:  # from the log, from the steady phase's start on
+                key = "steady_s" if "steady_s" in mode else "build_s"
+                cycles, pauses = gc_figures(fmt, out, err, float(mode[mode.index(key) + 1]))
+                pmax, p999 = max(pauses, default=0.0), quantile(pauses, 0.999)
             runs[peer].append({"cycles": cycles, "pmax": pmax, "p999": p999, "late50": float(probe[2]),
-                               "late999": float(probe[4]), "latemax": float(probe[6]),
-                               "cpu_ms": cpu_ms, "rss": rss_mib})
+                               "late999": float(probe[4]), "latemax": float(probe[6]), "cpu_ms": cpu_ms,
+                               "rss": rss_mib})
             print(f"  [{rep + 1}/{RUNS}] pause probe {peer}: {time.monotonic() - t0:.1f} s", file=sys.stderr, flush=True)
     rows = []
     for peer, rs in runs.items():
@@ -300,9 +304,10 @@ def pause_probe(peers, skip_notes):
     print(f"### {title}\n")
     table(["runtime", "cycles", "STW max", "STW p99.9", "probe late p50", "probe late p99.9", "probe late max",
            "CPU user+sys", "peak RSS"], rows)
-    print_notes(["STW max: the largest of all runs; the other columns: medians of the runs' figures. Only the "
-                 "steady phase counts (not the heap's build); Go's figures are gctrace's two STW clock times "
-                 "per cycle."] + skip_notes)
+    print_notes(["STW max and probe late max: the largest of all runs; the other columns: medians of the runs' "
+                 "figures. Only the steady phase counts, not the heap's build. Go: gctrace's two STW clock times "
+                 "per cycle; JVM: its Pause lines. Probe lateness includes each runtime's timer wake-up "
+                 "(tricolor asks for no timer slack; Go and the JVM sleep with their own timers)."] + skip_notes)
 
 
 def main():
@@ -327,7 +332,7 @@ def main():
                runtime_notes + ["cppgc: one heap per thread (a cppgc heap belongs to one thread)."])
     throughput(f"GCBench, depth 4..{GCBENCH_DEPTH}, stretch {GCBENCH_DEPTH + 2}, 500 000 doubles", "gcbench",
                [str(GCBENCH_DEPTH)], peers, skip_notes, runtime_notes)
-    pause_probe(peers, [n for n in skip_notes if n.startswith("skipped go")])
+    pause_probe(peers, [n for n in skip_notes if n.split()[1].rstrip(":") in PAUSE_PEERS])
     if PROBLEMS:
         print("## PROBLEMS\n")
         for p in PROBLEMS:
