@@ -56,13 +56,15 @@ CPP_PEERS = {  # name -> program
 }
 
 
-PAUSE_PEERS = ["tricolor", "go", "java-g1", "java-zgc"]  # those with a pause program
+PAUSE_PEERS = ["tricolor", "boehm", "boehm-incremental", "go", "java-g1", "java-zgc"]  # those with a pause program
 
 
 def peer_command(peer, workload, args):
     """The command line of one run, its extra environment, and its log format."""
     if peer == "tricolor" and workload == "pause":
         return [f"{BUILD}/pause", *args], {}, "pause"
+    if peer.startswith("boehm") and workload == "pause":
+        return [f"{BUILD}/pause_boehm", peer, *args], {}, "pause"
     if peer in CPP_PEERS:
         return [f"{BUILD}/{CPP_PEERS[peer]}", peer, workload, *args], {}, "program"
     if peer == "go":
@@ -265,7 +267,7 @@ def throughput(title, workload, args, peers, skip_notes, extra_notes):
 
 
 def pause_probe(peers, skip_notes):
-    """perf/pause and its ports (perf/go/pause.go, perf/java/Pause.java): STW pauses and probe lateness."""
+    """perf/pause and its ports (pause_boehm, perf/go/pause.go, perf/java/Pause.java): STW pauses and probe lateness."""
     title = f"pause probe: {PAUSE_MIB} MiB live, {PAUSE_SECONDS} s, 2 mutators, probe every 100 µs"
     print(f"{title}:", file=sys.stderr)
     peers = [p for p in peers if p in PAUSE_PEERS]
@@ -306,7 +308,7 @@ def pause_probe(peers, skip_notes):
            "CPU user+sys", "peak RSS"], rows)
     print_notes(["STW max and probe late max: the largest of all runs; the other columns: medians of the runs' "
                  "figures. Only the steady phase counts, not the heap's build. Go: gctrace's two STW clock times "
-                 "per cycle; JVM: its Pause lines. Probe lateness includes each runtime's timer wake-up "
+                 "per cycle; JVM: its Pause lines; Boehm: stop to restart of the world. Probe lateness includes each runtime's timer wake-up "
                  "(tricolor asks for no timer slack; Go and the JVM sleep with their own timers)."] + skip_notes)
 
 
