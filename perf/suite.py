@@ -231,32 +231,41 @@ def skipped():
         return dict(line.rstrip("\n").split("\t", 1) for line in f if "\t" in line)
 
 
-def one_run(peer, cmd, env, fmt, label):
+def interleaved(peers):
+    """(repetition, peer) in run order: each peer once a repetition, the order rotated by one each time."""
+    for rep in range(RUNS):
+        for i in range(len(peers)):
+            yield rep, peers[(i + rep) % len(peers)]
+
+
+def one_run(title, rep, peer, workload, args, needed):
+    """One run; None (and a PROBLEMS entry) if it failed or did not print every key in needed."""
+    cmd, env, fmt = peer_command(peer, workload, args)
     t0 = time.monotonic()
     out, err, rc, cpu_ms, rss_mib = run(cmd, env)
     f = fields(out)
-    r = {"ok": rc == 0 and "checksum" in f and "time_ms" in f, "cpu_ms": cpu_ms, "rss_mib": rss_mib}
-    if r["ok"]:
-        r["checksum"] = int(f["checksum"][0][0])
-        r["wall_ms"] = float(f["time_ms"][0][0])
-        r["cycles"], r["pauses"] = gc_figures(fmt, out, err)
-        r["notes"] = [" ".join(n) for n in f.get("note", [])]
-    else:
-        PROBLEMS.append(f"{label} {peer}: exit status {rc}: {' '.join(cmd)}\n{err[-2000:]}")
-    print(f"  {label} {peer}: {'%.0f ms' % r['wall_ms'] if r['ok'] else 'FAILED'} "
-          f"({time.monotonic() - t0:.1f} s)", file=sys.stderr, flush=True)
-    return r, out, err
+    ok = rc == 0 and all(k in f for k in needed)
+    print(f"  [{rep + 1}/{RUNS}] {title} {peer}: {'ok' if ok else 'FAILED'} ({time.monotonic() - t0:.1f} s)",
+          file=sys.stderr, flush=True)
+    if not ok:
+        PROBLEMS.append(f"{title} {peer}: exit status {rc}: {' '.join(cmd)}\n{err[-2000:]}")
+        return None
+    return {"fields": f, "out": out, "err": err, "fmt": fmt, "cpu_ms": cpu_ms, "rss_mib": rss_mib}
 
 
 def throughput(title, workload, args, peers, skip_notes, extra_notes):
     print(f"{title}:", file=sys.stderr)
     results = {p: [] for p in peers}
-    for rep in range(RUNS):
-        for i in range(len(peers)):
-            peer = peers[(i + rep) % len(peers)]
-            cmd, env, fmt = peer_command(peer, workload, args)
-            r, _, _ = one_run(peer, cmd, env, fmt, f"[{rep + 1}/{RUNS}] {title}")
-            results[peer].append(r)
+    for rep, peer in interleaved(peers):
+        r = one_run(title, rep, peer, workload, args, ["checksum", "time_ms"])
+        if r is None:
+            results[peer].append({"ok": False})
+            continue
+        f = r["fields"]
+        cycles, pauses = gc_figures(r["fmt"], r["out"], r["err"])
+        results[peer].append({"ok": True, "checksum": int(f["checksum"][0][0]), "wall_ms": float(f["time_ms"][0][0]),
+                              "cpu_ms": r["cpu_ms"], "rss_mib": r["rss_mib"], "cycles": cycles, "pauses": pauses,
+                              "notes": [" ".join(n) for n in f.get("note", [])]})
     expected = next((r["checksum"] for r in results.get("tricolor", []) if r["ok"]), None)
     for peer, runs in results.items():
         for r in runs:
@@ -272,28 +281,22 @@ def pause_probe(peers, skip_notes):
     print(f"{title}:", file=sys.stderr)
     peers = [p for p in peers if p in PAUSE_PEERS]
     runs = {p: [] for p in peers}
-    for rep in range(RUNS):
-        for i in range(len(peers)):
-            peer = peers[(i + rep) % len(peers)]
-            cmd, env, fmt = peer_command(peer, "pause", [str(PAUSE_MIB), str(PAUSE_SECONDS)])
-            t0 = time.monotonic()
-            out, err, rc, cpu_ms, rss_mib = run(cmd, env)
-            f = fields(out)
-            if rc != 0 or "probe" not in f:
-                PROBLEMS.append(f"{title} {peer}: exit status {rc}: {' '.join(cmd)}\n{err[-2000:]}")
-                continue
-            mode, probe = f["mode"][0], f["probe"][0]
-            if fmt == "pause":  # perf/pause's own figures, which leave out the heap's build
-                p = f["pauses"][0]
-                cycles, pmax, p999 = int(mode[mode.index("cycles") + 1]), float(p[2]), float(p[4])
-            else:  # from the log, from the steady phase's start on
-                key = "steady_s" if "steady_s" in mode else "build_s"
-                cycles, pauses = gc_figures(fmt, out, err, float(mode[mode.index(key) + 1]))
-                pmax, p999 = max(pauses, default=0.0), quantile(pauses, 0.999)
-            runs[peer].append({"cycles": cycles, "pmax": pmax, "p999": p999, "late50": float(probe[2]),
-                               "late999": float(probe[4]), "latemax": float(probe[6]), "cpu_ms": cpu_ms,
-                               "rss": rss_mib})
-            print(f"  [{rep + 1}/{RUNS}] pause probe {peer}: {time.monotonic() - t0:.1f} s", file=sys.stderr, flush=True)
+    for rep, peer in interleaved(peers):
+        r = one_run(title, rep, peer, "pause", [str(PAUSE_MIB), str(PAUSE_SECONDS)], ["mode", "probe"])
+        if r is None:
+            continue
+        f = r["fields"]
+        mode, probe = f["mode"][0], f["probe"][0]
+        if r["fmt"] == "pause":  # the program's own figures, which leave out the heap's build
+            p = f["pauses"][0]
+            cycles, pmax, p999 = int(mode[mode.index("cycles") + 1]), float(p[2]), float(p[4])
+        else:  # from the log, from the steady phase's start on
+            key = "steady_s" if "steady_s" in mode else "build_s"
+            cycles, pauses = gc_figures(r["fmt"], r["out"], r["err"], float(mode[mode.index(key) + 1]))
+            pmax, p999 = max(pauses, default=0.0), quantile(pauses, 0.999)
+        runs[peer].append({"cycles": cycles, "pmax": pmax, "p999": p999, "late50": float(probe[2]),
+                           "late999": float(probe[4]), "latemax": float(probe[6]), "cpu_ms": r["cpu_ms"],
+                           "rss": r["rss_mib"]})
     rows = []
     for peer, rs in runs.items():
         if not rs:
