@@ -43,9 +43,10 @@ DEPTH, MT_DEPTH, MT_THREADS, GCBENCH_DEPTH = (16, 16, 2, 12) if QUICK else (21, 
 PAUSE_MIB, PAUSE_SECONDS = (64, 3) if QUICK else (256, 10)
 TIMEOUT_S = 900
 
-# ---- peers: name -> (command prefix, extra environment, how pauses are read)
+# ---- peers
+
 JAVA = ["java", "-Xlog:gc,gc+phases:stderr", "-cp", f"{BUILD}/java"]
-CPP_PEERS = {  # name -> program
+CPP_PEERS = {  # name -> the program of bench.hpp's workloads that has it
     "tricolor": "bench_tricolor",
     "mimalloc": "bench_mimalloc",
     "malloc": "bench_libc",
@@ -54,8 +55,6 @@ CPP_PEERS = {  # name -> program
     "boehm-incremental": "bench_boehm",
     "cppgc": "bench_cppgc",
 }
-
-
 PAUSE_PEERS = ["tricolor", "boehm", "boehm-incremental", "go", "java-g1", "java-zgc"]  # those with a pause program
 
 
@@ -311,8 +310,9 @@ def pause_probe(peers, skip_notes):
            "CPU user+sys", "peak RSS"], rows)
     print_notes(["STW max and probe late max: the largest of all runs; the other columns: medians of the runs' "
                  "figures. Only the steady phase counts, not the heap's build. Go: gctrace's two STW clock times "
-                 "per cycle; JVM: its Pause lines; Boehm: stop to restart of the world. Probe lateness includes each runtime's timer wake-up "
-                 "(tricolor asks for no timer slack; Go and the JVM sleep with their own timers)."] + skip_notes)
+                 "per cycle; JVM: its Pause lines; Boehm: stop to restart of the world. Probe lateness includes "
+                 "each runtime's timer wake-up (the C++ probes ask for no timer slack; Go and the JVM sleep with "
+                 "their own timers)."] + skip_notes)
 
 
 def main():
@@ -322,8 +322,8 @@ def main():
     peers = [p for p in order if p not in skips and built(p)]
     skip_notes = [f"skipped {p}: {reason}" for p, reason in skips.items()]
     skip_notes += [f"skipped {p}: not built" for p in order if p not in skips and not built(p)]
-    runtime_notes = ["GOGC/GOMEMLIMIT: the environment's (unset: GOGC=100) for tricolor and Go alike; "
-                     f"GOGC={os.environ.get('GOGC', 'unset')}.",
+    runtime_notes = [f"GOGC={os.environ.get('GOGC', 'unset (100)')}, GOMEMLIMIT="
+                     f"{os.environ.get('GOMEMLIMIT', 'unset')}, for tricolor and Go alike.",
                      "JVM: default heap sizing (-Xmx = 1/4 of RAM), -Xlog:gc,gc+phases for cycles and pauses; "
                      "CPU and RSS include the JVM's start-up.",
                      "mimalloc, malloc, shared_ptr: no collector; the program frees each tree when it becomes "
