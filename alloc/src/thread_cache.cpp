@@ -17,6 +17,18 @@ void ThreadCache::release_all() noexcept {
   }
 }
 
+void ThreadCache::add_cached_mallocs(AllocStats& stats) const noexcept {
+  for (const Span* s : spans_) {
+    const std::uint64_t n = s->alloc_count - s->alloc_count_at_cache;
+    const std::uint64_t bytes = n * s->elem_size;
+    stats.by_size[s->spanclass.size_class()].mallocs += n;
+    stats.mallocs += n;
+    stats.heap_objects += n;
+    stats.total_alloc_bytes += bytes;
+    stats.heap_alloc_bytes += bytes;
+  }
+}
+
 void* ThreadCache::refill(SpanClass sc) {
   Span*& slot = spans_[sc.index()];
   if (slot != &empty_span()) {

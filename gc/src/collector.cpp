@@ -1,11 +1,10 @@
 // The collector thread and the mark workers: one cycle after another, as
 // described in heap_state.hpp.
 #include <time.h>
-
-#include <algorithm>
-#include <chrono>
 #include <string>
 
+#include "clock.hpp"
+#include "gctrace.hpp"
 #include "heap_state.hpp"
 #include "marker.hpp"
 #include "object_info.hpp"
@@ -18,19 +17,6 @@ constexpr std::uint64_t kSliceWork = 256 << 10;
 // How long a fractional worker over its goal sits out before it looks again.
 constexpr std::uint64_t kSitOutNs = 500'000;
 
-std::uint64_t now_ns() {
-  return static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
-          .count());
-}
-
-std::uint64_t cpu_clock_ns(clockid_t clock) {
-  timespec ts;
-  clock_gettime(clock, &ts);
-  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<std::uint64_t>(ts.tv_nsec);
-}
-std::uint64_t thread_cpu_ns() { return cpu_clock_ns(CLOCK_THREAD_CPUTIME_ID); }
-std::uint64_t process_cpu_ns() { return cpu_clock_ns(CLOCK_PROCESS_CPUTIME_ID); }
 
 // A thread that blocks or waits for a collection cannot grey its own
 // roots; the collector greys them, holding the heap's lock, which keeps
@@ -92,11 +78,18 @@ void HeapState::collector_main() {
     } else if (!changed_.wait_for(lock, std::chrono::nanoseconds(last_cycle_end_ns_ + period - std::min(now_ns(), last_cycle_end_ns_ + period)), wanted)) {
       if (now_ns() - last_cycle_end_ns_ < period || gc_percent_.load(std::memory_order_relaxed) < 0) continue;
       cycles_wanted_ = cycles_started_ + 1;
-      wanted_reason_ = Reason::kPeriodic;
+      wanted_reason_ = GcReason::kPeriodic;
     }
     if (shutdown_) return;
-    const Reason reason = wanted_reason_;
+    GcReason reason = wanted_reason_;
+    if (reason == GcReason::kHeap && limit_bound_) reason = GcReason::kLimit;
     ++cycles_started_;
+    cycle_ = CycleStats{};
+    cycle_.number = num_gc_ + 1;
+    cycle_.reason = reason;
+    const std::uint64_t trigger_bytes = trigger_bytes_.load(std::memory_order_relaxed);
+    const std::uint64_t live = live_bytes_.load(std::memory_order_relaxed);
+    cycle_.trigger = trigger_bytes > UINT64_MAX - live ? UINT64_MAX : live + trigger_bytes;
     lock.unlock();
     run_cycle(reason);
     lock.lock();
@@ -106,7 +99,7 @@ void HeapState::collector_main() {
   }
 }
 
-void HeapState::run_cycle(Reason reason) {
+void HeapState::run_cycle(GcReason reason) {
   // The background sweep of the last cycle, if allocation has not done it.
   spans_.finish_sweep();
   std::unique_lock<std::mutex> lock(mu_);
@@ -132,13 +125,17 @@ void HeapState::run_cycle(Reason reason) {
     concurrent_mark(lock);
   }
   mark_termination(lock);
-  if (reason == Reason::kForced) ++num_forced_gc_;
+  if (reason == GcReason::kForced) ++num_forced_gc_;
   if (options_.gc_stop_the_world >= 2) spans_.finish_sweep();
   start_the_world(lock);
+  record_cycle();
+  const CycleStats cycle = cycle_;
   lock.unlock();
+  if (options_.gc_trace) std::fputs(gctrace_line(cycle, created_ns_, ncpu_).c_str(), stderr);
 
   // Concurrent sweep: this thread is the background sweeper.
   spans_.finish_sweep();
+  record_sweep_end();
   const alloc::AllocStats after = spans_.stats();
   if (after.zombies != 0) fatal("sweep found marked objects that were never allocated (a collector bug)");
   // Keep as many free pages as the heap will grow by before the next
@@ -170,10 +167,13 @@ void HeapState::sweep_termination(std::unique_lock<std::mutex>&) {
   fractional_busy_ns_.store(0, std::memory_order_relaxed);
   assist_ns_.store(0, std::memory_order_relaxed);
   worker_ns_.store(0, std::memory_order_relaxed);
+  idle_ns_.store(0, std::memory_order_relaxed);
   bg_credit_.store(0, std::memory_order_relaxed);
   roots_bytes_.store(0, std::memory_order_relaxed);
+  global_roots_bytes_.store(0, std::memory_order_relaxed);
   alloc_at_mark_start_ = allocated_since_cycle_.load(std::memory_order_relaxed);
   triggered_at_.store(live_bytes_.load(std::memory_order_relaxed) + alloc_at_mark_start_, std::memory_order_relaxed);
+  cycle_.heap_start = triggered_at_.load(std::memory_order_relaxed);
   mark_start_ns_ = now_ns();
   phase_ = Phase::kMark;
   set_marking(true);
@@ -194,7 +194,7 @@ void HeapState::concurrent_mark(std::unique_lock<std::mutex>& lock) {
       std::lock_guard<std::mutex> guard(globals.mu);
       globals.list.for_each([&](const barriers::RootNode& node) {
         marker.mark_root(node.object());
-        roots_bytes_.fetch_add(sizeof(void*), std::memory_order_relaxed);
+        global_roots_bytes_.fetch_add(sizeof(void*), std::memory_order_relaxed);
       });
     }
     marked_bytes_.fetch_add(marker.marked_bytes(), std::memory_order_relaxed);
@@ -259,6 +259,7 @@ void HeapState::mark_termination(std::unique_lock<std::mutex>&) {
   // Live: what marking reached, plus what was allocated (black) meanwhile.
   const std::uint64_t allocated_during_mark =
       allocated_since_cycle_.load(std::memory_order_relaxed) - alloc_at_mark_start_;
+  cycle_.heap_end = triggered_at_.load(std::memory_order_relaxed) + allocated_during_mark;
   live_bytes_.store(marked_bytes_.load(std::memory_order_relaxed) + allocated_during_mark, std::memory_order_relaxed);
   const std::uint64_t work = mark_work_.load(std::memory_order_relaxed);
   const std::uint64_t duration = now_ns() - mark_start_ns_;
@@ -266,10 +267,18 @@ void HeapState::mark_termination(std::unique_lock<std::mutex>&) {
                                        worker_ns_.load(std::memory_order_relaxed), duration, ncpu_);
   cons_mark_.add(cons);
   const std::uint64_t expected = expected_work_.exchange(work, std::memory_order_relaxed);
-  last_roots_bytes_ = roots_bytes_.load(std::memory_order_relaxed);
+  cycle_.thread_roots_bytes = roots_bytes_.load(std::memory_order_relaxed);
+  cycle_.global_roots_bytes = global_roots_bytes_.load(std::memory_order_relaxed);
+  last_roots_bytes_ = cycle_.thread_roots_bytes + cycle_.global_roots_bytes;
   allocated_since_cycle_.store(0, std::memory_order_relaxed);
   const std::uint64_t old_goal = next_gc_.load(std::memory_order_relaxed);
   commit_pacer();
+  cycle_.heap_live = live_bytes_.load(std::memory_order_relaxed);
+  cycle_.heap_goal = old_goal;
+  cycle_.next_goal = next_gc_.load(std::memory_order_relaxed);
+  cycle_.assist_cpu_ns = assist_ns_.load(std::memory_order_relaxed);
+  cycle_.worker_cpu_ns = worker_ns_.load(std::memory_order_relaxed);
+  cycle_.idle_cpu_ns = idle_ns_.load(std::memory_order_relaxed);
   if (options_.pacer_trace) trace_pacer_end(duration, cons, expected, old_goal);
   ++num_gc_;
   // Every span becomes unswept; the sweep frees what marking left white.
@@ -301,6 +310,7 @@ void HeapState::commit_pacer() {
                                          0, pages.inuse_bytes, live),
                 pages.inuse_bytes, stats.heap_alloc_bytes));
   const std::uint64_t goal = pacer::heap_goal(percent_goal, limit_goal);
+  limit_bound_ = limit_goal < percent_goal;
   constexpr std::uint64_t kNever = std::numeric_limits<std::uint64_t>::max();
   if (goal == kNever) {  // GOGC=off and no limit: only collect() starts a cycle
     next_gc_.store(kNever, std::memory_order_relaxed);
@@ -391,19 +401,23 @@ void HeapState::mark_as_worker(bool fractional) {
       changed_.notify_all();
     }
     const std::uint64_t now = thread_cpu_ns();
-    worker_ns_.fetch_add(now - cpu, std::memory_order_relaxed);
-    gc_cpu_ns_.fetch_add(now - cpu, std::memory_order_relaxed);
+    const std::uint64_t slice = now - cpu;
+    cpu = now;
+    worker_ns_.fetch_add(slice, std::memory_order_relaxed);
+    gc_cpu_ns_.fetch_add(slice, std::memory_order_relaxed);
     update_limiter();
     if (fractional) {
-      const std::uint64_t busy = fractional_busy_ns_.fetch_add(now - cpu, std::memory_order_relaxed) + (now - cpu);
-      cpu = now;
+      const std::uint64_t busy = fractional_busy_ns_.fetch_add(slice, std::memory_order_relaxed) + slice;
       // Go's idle worker: if a CPU would idle without this worker (the
       // running mutators and the other workers leave one free), mark flat out.
       const bool cpu_idle = running_mutators_.load(std::memory_order_relaxed) +
                                 marking_workers_.load(std::memory_order_relaxed) - 1 <
                             ncpu_;
       const double elapsed = static_cast<double>(now_ns() - mark_start_ns_);
-      if (!cpu_idle && static_cast<double>(busy) > fractional_goal_ * elapsed) {
+      const bool past_share = static_cast<double>(busy) > fractional_goal_ * elapsed;
+      // Past its share, what it marks is idle-CPU marking (Go's idle worker).
+      if (cpu_idle && past_share) idle_ns_.fetch_add(slice, std::memory_order_relaxed);
+      if (!cpu_idle && past_share) {
         marker.stack().publish();
         marking_workers_.fetch_sub(1, std::memory_order_relaxed);
         const bool round_goes_on = pool_.sit_out(kSitOutNs);
@@ -413,7 +427,6 @@ void HeapState::mark_as_worker(bool fractional) {
         continue;
       }
     }
-    cpu = now;
     if (left) {
       marker.stack().balance();
       continue;

@@ -26,7 +26,7 @@ Heap::~Heap() {
 
 void Heap::collect() {
   // A thread that is not attached may still ask for a collection.
-  state_->collect(gc::Mutator::lookup(*this), gc::HeapState::Reason::kForced);
+  state_->collect(gc::Mutator::lookup(*this), GcReason::kForced);
 }
 
 void Heap::safepoint() {

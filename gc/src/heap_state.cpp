@@ -1,22 +1,17 @@
 #include "heap_state.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <string>
 
+#include "clock.hpp"
 #include "marker.hpp"
 #include "object_info.hpp"
 
 namespace tricolor::gc {
 namespace {
 
-std::uint64_t now_ns() {
-  return static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
-          .count());
-}
-
 constexpr std::size_t kPauseLog = 4096;
+constexpr std::size_t kCycleLog = 1024;
 
 // The heaps now marking, for the write barrier's flushes. Never destroyed:
 // a thread may flush during static destruction.
@@ -44,9 +39,14 @@ HeapState::HeapState(const Heap& heap, const Options& options)
       gc_percent_(options.gc_percent),
       memory_limit_(options.memory_limit),
       limiter_(ncpu_),
-      created_ns_(now_ns()) {
+      created_ns_(now_ns()),
+      created_unix_ns_(unix_now_ns()) {
   static std::once_flag sink_once;
   std::call_once(sink_once, [] { barriers::set_barrier_sink(&HeapState::shade_barrier_entries); });
+  if (!options.event_log.empty()) {
+    event_log_ = std::make_unique<EventLog>(options.event_log, created_ns_, created_unix_ns_, ncpu_,
+                                            options.gc_percent, options.memory_limit);
+  }
   start_collector();
 }
 
@@ -207,11 +207,20 @@ bool HeapState::others_stopped(const Mutator* self) const {
 }
 
 void HeapState::stop_the_world(std::unique_lock<std::mutex>& lock, Mutator* self, Pause::Kind kind) {
-  // One stop at a time: the collector's and mem_stats' take turns.
-  wait_stopped(lock, self, Mutator::State::kWaiting, [&] { return !world_stopped_; });
+  // One stop at a time, in the order they were asked for: the collector's
+  // and mem_stats' take turns, and one in a loop cannot starve another. And
+  // not before every thread the last stop parked has resumed: stops back to
+  // back would otherwise find it still parked, and it would never run again.
+  const std::uint64_t ticket = stops_asked_++;
+  wait_stopped(lock, self, Mutator::State::kWaiting, [&] {
+    return stops_done_ == ticket && std::none_of(mutators_.begin(), mutators_.end(), [](const Mutator* m) {
+             return m->state_value_ == Mutator::State::kParked;
+           });
+  });
   world_stopped_ = true;
   stop_kind_ = kind;
   stop_begin_ns_ = now_ns();
+  if (kind != Pause::Kind::kOther && cycle_.start_ns == 0) cycle_.start_ns = stop_begin_ns_;
   for (Mutator* m : mutators_) {
     if (m != self) m->attention_.fetch_or(Mutator::kStop, std::memory_order_relaxed);
   }
@@ -222,9 +231,10 @@ void HeapState::stop_the_world(std::unique_lock<std::mutex>& lock, Mutator* self
 void HeapState::start_the_world(std::unique_lock<std::mutex>&) {
   for (Mutator* m : mutators_) m->attention_.fetch_and(~std::uint32_t{Mutator::kStop}, std::memory_order_relaxed);
   world_stopped_ = false;
+  ++stops_done_;
   const std::uint64_t end = now_ns();
   if (stop_kind_ != Pause::Kind::kOther) {
-    Pause p{stop_kind_, end, end - stop_begin_ns_, stop_to_safepoint_ns_};
+    const Pause p{stop_kind_, cycle_.number, end, end - stop_begin_ns_, stop_to_safepoint_ns_};
     pause_total_ns_ += p.total_ns;
     if (pauses_.size() < kPauseLog) {
       pauses_.push_back(p);
@@ -232,20 +242,36 @@ void HeapState::start_the_world(std::unique_lock<std::mutex>&) {
       pauses_[pauses_recorded_ % kPauseLog] = p;
     }
     ++pauses_recorded_;
+    pause_buckets_.add(p.total_ns);
+    if (event_log_) unlogged_pauses_.push_back(p);
+    cycle_.pause_ns += p.total_ns;
+    const CycleStats::Stop stop{p.total_ns, p.to_safepoint_ns};
+    if (p.kind == Pause::Kind::kSweepTermination) {
+      cycle_.sweep_termination = stop;
+      cycle_.mark_ns = end;
+    } else {
+      // A stop-the-world cycle's one pause is its whole mark.
+      if (cycle_.mark_ns == 0) cycle_.mark_ns = stop_begin_ns_;
+      // The last of a cycle's mark termination stops is its mark termination.
+      cycle_.mark_termination = stop;
+      cycle_.mark_termination_ns = stop_begin_ns_;
+      cycle_.end_ns = end;
+      ++cycle_.mark_termination_stops;
+    }
   }
   changed_.notify_all();
 }
 
 // ---- Requests from mutators.
 
-void HeapState::collect(Mutator* self, Reason reason) {
+void HeapState::collect(Mutator* self, GcReason reason) {
   if (self != nullptr) barriers::flush_barrier_buffer();
   std::unique_lock<std::mutex> lock(mu_);
   const std::uint64_t wanted = cycles_started_ + 1;
   if (cycles_wanted_ < wanted) {
     cycles_wanted_ = wanted;
     wanted_reason_ = reason;
-  } else if (reason == Reason::kForced) {
+  } else if (reason == GcReason::kForced) {
     wanted_reason_ = reason;
   }
   changed_.notify_all();
@@ -255,7 +281,7 @@ void HeapState::collect(Mutator* self, Reason reason) {
 void HeapState::want_cycle() {
   if (phase_ != Phase::kMark && cycles_wanted_ <= cycles_started_) {
     cycles_wanted_ = cycles_started_ + 1;
-    wanted_reason_ = Reason::kTrigger;
+    wanted_reason_ = GcReason::kHeap;
     changed_.notify_all();
   }
 }
@@ -268,7 +294,7 @@ void HeapState::request_cycle() {
 void HeapState::report_allocation(Mutator& m, std::size_t bytes) {
   if (options_.stress_interval != 0) {
     if ((stress_count_.fetch_add(1, std::memory_order_relaxed) + 1) % options_.stress_interval == 0) {
-      collect(&m, Reason::kTrigger);
+      collect(&m, GcReason::kStress);
     }
     return;
   }
@@ -333,12 +359,30 @@ void HeapState::mark_new(const void* cell) noexcept {
 }
 
 MemStats HeapState::mem_stats(Mutator* self) {
-  if (self != nullptr) barriers::flush_barrier_buffer();
+  if (self != nullptr) {
+    // A safepoint: a thread that reads its statistics in a loop must still
+    // answer the collector's requests. (It does wait as a stopped thread
+    // below, but if its turn comes at once it never releases the lock, and
+    // the collector would not see it stopped.)
+    respond(*self);
+    barriers::flush_barrier_buffer();
+  }
   std::unique_lock<std::mutex> lock(mu_);
+  // Stopped, every thread's cache holds still, so the counters add up to
+  // one moment.
   stop_the_world(lock, self, Pause::Kind::kOther);
-  // Mallocs of a cached span are counted when it is given back.
-  for (Mutator* m : mutators_) m->cache_.release_all();
-  const alloc::AllocStats s = spans_.stats();
+  const std::uint32_t sg = spans_.sweepgen();
+  for (Mutator* m : mutators_) {
+    // A cache from before the last sweep began holds unswept spans, whose
+    // dead objects still count: sweep them now, as the thread will when it
+    // resumes, so that the figures say what a collection freed.
+    if (m->cache_sweepgen_ != sg) {
+      m->cache_.release_all();
+      m->cache_sweepgen_ = sg;
+    }
+  }
+  alloc::AllocStats s = spans_.stats();
+  for (Mutator* m : mutators_) m->cache_.add_cached_mallocs(s);
   MemStats out;
   out.heap_alloc = s.heap_alloc_bytes;
   out.total_alloc = s.total_alloc_bytes;
@@ -353,21 +397,69 @@ MemStats HeapState::mem_stats(Mutator* self) {
   out.num_gc = num_gc_;
   out.num_forced_gc = num_forced_gc_;
   out.pause_total_ns = pause_total_ns_;
-  const double capacity = static_cast<double>(now_ns() - created_ns_) * ncpu_;
-  out.gc_cpu_fraction = capacity > 0 ? static_cast<double>(gc_cpu_ns_.load(std::memory_order_relaxed)) / capacity : 0;
+  out.gc_cpu_fraction = gc_cpu_fraction();
+  for (std::size_t c = 0; c < alloc::kNumSizeClasses; ++c) {
+    out.by_size[c] = {s.by_size[c].size, s.by_size[c].mallocs, s.by_size[c].frees};
+  }
+  // Go's PauseNs and PauseEnd: cycle k at [(k - 1) % 256].
+  for (std::size_t i = 0; i < std::min<std::size_t>(cycles_.size(), 256); ++i) {
+    const CycleStats& c = cycles_[(cycles_recorded_ - 1 - i) % kCycleLog];
+    out.pause_ns[(c.number - 1) % 256] = c.pause_ns;
+    out.pause_end_unix_ns[(c.number - 1) % 256] = to_unix_ns(c.end_ns);
+    if (i == 0) out.last_gc_unix_ns = to_unix_ns(c.end_ns);
+  }
   start_the_world(lock);
   return out;
+}
+
+double HeapState::gc_cpu_fraction() const {
+  const double capacity = static_cast<double>(now_ns() - created_ns_) * ncpu_;
+  return capacity > 0 ? static_cast<double>(gc_cpu_ns_.load(std::memory_order_relaxed)) / capacity : 0;
+}
+
+void HeapState::record_cycle() {
+  cycle_.gc_cpu_fraction = gc_cpu_fraction();
+  if (cycles_.size() < kCycleLog) {
+    cycles_.push_back(cycle_);
+  } else {
+    cycles_[cycles_recorded_ % kCycleLog] = cycle_;
+  }
+  ++cycles_recorded_;
+}
+
+void HeapState::record_sweep_end() {
+  std::unique_lock<std::mutex> lock(mu_);
+  CycleStats& newest = cycles_[(cycles_recorded_ - 1) % kCycleLog];
+  newest.sweep_end_ns = now_ns();
+  if (!event_log_) return;
+  const CycleStats cycle = newest;
+  std::vector<Pause> pauses;
+  pauses.swap(unlogged_pauses_);
+  lock.unlock();
+  // Only this thread writes the log; the file's I/O waits for no lock.
+  for (const Pause& p : pauses) event_log_->pause(p);
+  event_log_->cycle(cycle, ncpu_);
+  event_log_->flush();
 }
 
 GcStats HeapState::gc_stats() {
   std::lock_guard<std::mutex> lock(mu_);
   GcStats out;
   out.num_gc = num_gc_;
+  out.num_forced_gc = num_forced_gc_;
+  out.heap_created_ns = created_ns_;
+  out.pause_total_ns = pause_total_ns_;
   out.limiter_engaged = limiter_full_.load(std::memory_order_relaxed);
   out.pauses.reserve(pauses_.size());
   for (std::size_t i = 0; i < pauses_.size(); ++i) {
     out.pauses.push_back(pauses_[(pauses_recorded_ - 1 - i) % kPauseLog]);
   }
+  out.cycles.reserve(cycles_.size());
+  for (std::size_t i = 0; i < cycles_.size(); ++i) {
+    out.cycles.push_back(cycles_[(cycles_recorded_ - 1 - i) % kCycleLog]);
+  }
+  if (!out.cycles.empty()) out.last_gc_ns = out.cycles.front().end_ns;
+  out.pause_histogram = pause_buckets_.snapshot();
   return out;
 }
 

@@ -32,9 +32,11 @@
 // happens-before the mutator resumes.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -43,7 +45,9 @@
 #include "tricolor/gc/mutator.hpp"
 #include "tricolor/heap.hpp"
 #include "tricolor/options.hpp"
+#include "event_log.hpp"
 #include "pacer.hpp"
+#include "pause_buckets.hpp"
 #include "work_pool.hpp"
 
 namespace tricolor::gc {
@@ -66,10 +70,9 @@ class HeapState {
   void enter_blocking(Mutator& m);
   void leave_blocking(Mutator& m);
 
-  enum class Reason { kForced, kTrigger, kPeriodic, kOutOfMemory };
   // Runs a full cycle that starts after this call and returns once it has
   // swept. `self` is the calling thread's mutator, or nullptr.
-  void collect(Mutator* self, Reason reason);
+  void collect(Mutator* self, GcReason reason);
   // The calling mutator allocated `bytes` since it last reported: starts a
   // cycle at the trigger, and during marking makes the thread assist.
   void report_allocation(Mutator& m, std::size_t bytes);
@@ -120,7 +123,13 @@ class HeapState {
   void start_collector();
   void stop_collector();
   void collector_main();
-  void run_cycle(Reason reason);
+  void run_cycle(GcReason reason);
+  // The cycle's record, once its mark termination is over (mu_ held).
+  void record_cycle();
+  // After its sweep: the cycle's end in its record, the event log written.
+  void record_sweep_end();
+  double gc_cpu_fraction() const;
+  std::uint64_t to_unix_ns(std::uint64_t steady_ns) const { return created_unix_ns_ + (steady_ns - created_ns_); }
   void sweep_termination(std::unique_lock<std::mutex>& lock);
   void concurrent_mark(std::unique_lock<std::mutex>& lock);
   bool flush_handshake(std::unique_lock<std::mutex>& lock);
@@ -144,6 +153,8 @@ class HeapState {
   std::condition_variable changed_;  // any mutator state, stop, phase or cycle change
   std::vector<Mutator*> mutators_;
   bool world_stopped_ = false;
+  std::uint64_t stops_asked_ = 0;  // stop_the_world's tickets
+  std::uint64_t stops_done_ = 0;
   Phase phase_ = Phase::kIdle;
   // Allocate-black and assists read this outside the lock.
   std::atomic<bool> marking_{false};
@@ -151,7 +162,7 @@ class HeapState {
   std::uint64_t cycles_started_ = 0;
   std::uint64_t cycles_done_ = 0;
   std::uint64_t cycles_wanted_ = 0;  // a cycle is asked for while started < wanted
-  Reason wanted_reason_ = Reason::kTrigger;
+  GcReason wanted_reason_ = GcReason::kHeap;
   bool shutdown_ = false;
 
   // Mark workers: sized as Go's gcBackgroundUtilization (25 % of the CPUs):
@@ -195,7 +206,9 @@ class HeapState {
   std::atomic<std::int64_t> bg_credit_{0};         // workers' scan work not yet claimed by assists
   std::atomic<unsigned> assist_waiters_{0};
   std::atomic<std::uint64_t> worker_ns_{0};
-  std::atomic<std::uint64_t> roots_bytes_{0};
+  std::atomic<std::uint64_t> idle_ns_{0};  // of worker_ns_: a fractional worker past its share, on an idle CPU
+  std::atomic<std::uint64_t> roots_bytes_{0};          // thread roots
+  std::atomic<std::uint64_t> global_roots_bytes_{0};
   std::atomic<std::uint64_t> gc_cpu_ns_{0};
   std::mutex limiter_mu_;
   pacer::CpuLimiter limiter_;
@@ -206,8 +219,14 @@ class HeapState {
   std::atomic<std::uint64_t> stress_count_{0};
   std::uint64_t alloc_at_mark_start_ = 0;  // allocated_since_cycle_ at sweep termination
 
-  // Statistics, under mu_ (created_ns_ never changes).
+  // Statistics, under mu_ (created_* never change).
   const std::uint64_t created_ns_;
+  const std::uint64_t created_unix_ns_;
+  bool limit_bound_ = false;  // the memory limit, not GOGC, sets the goal
+  CycleStats cycle_;          // the cycle in progress
+  std::vector<CycleStats> cycles_;  // a ring of the last kCycleLog
+  std::uint64_t cycles_recorded_ = 0;
+  PauseBuckets pause_buckets_;
   std::uint32_t num_gc_ = 0;
   std::uint32_t num_forced_gc_ = 0;
   std::uint64_t pause_total_ns_ = 0;
@@ -216,6 +235,10 @@ class HeapState {
   std::uint64_t stop_to_safepoint_ns_ = 0;
   std::vector<Pause> pauses_;  // a ring of the last kPauseLog
   std::uint64_t pauses_recorded_ = 0;
+  // The event log, written by the collector thread outside mu_; the pauses
+  // wait here for their cycle's end (under mu_).
+  std::unique_ptr<EventLog> event_log_;
+  std::vector<Pause> unlogged_pauses_;
 
   std::thread collector_;  // last: starts once everything above exists
 };

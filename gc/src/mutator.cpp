@@ -62,7 +62,7 @@ void Mutator::budget_exhausted() {
 void* Mutator::allocate_after_collecting(std::size_t bytes, alloc::SpanClass sc) {
   // The heap is at its limit: what a collection frees may be enough.
   // Another OutOfMemory from here goes to the caller.
-  state_.collect(this, HeapState::Reason::kOutOfMemory);
+  state_.collect(this, GcReason::kOutOfMemory);
   return bytes <= alloc::kMaxSmallSize ? cache_.alloc(sc)
                                        : cache_.heap().alloc_large(bytes, sc.noscan(), sc.finalize());
 }

@@ -85,6 +85,16 @@ Options Options::from_environment() {
           throw UsageError("tricolor: GODEBUG gcpacertrace=" + std::string(value) + " is not valid; use 0 or 1.");
         }
         options.pacer_trace = value == "1";
+      } else if (name == "gctrace") {
+        if (value != "0" && value != "1") {
+          throw UsageError("tricolor: GODEBUG gctrace=" + std::string(value) + " is not valid; use 0 or 1.");
+        }
+        options.gc_trace = value == "1";
+      } else if (name == "gclog") {
+        if (value.empty()) {
+          throw UsageError("tricolor: GODEBUG gclog= names no file; give a path, such as gclog=/tmp/gc.jsonl.");
+        }
+        options.event_log = std::string(value);
       } else if (name == "gcstoptheworld") {
         if (value != "0" && value != "1" && value != "2") {
           throw UsageError("tricolor: GODEBUG gcstoptheworld=" + std::string(value) +

@@ -37,11 +37,30 @@ struct Counted : Object {
   }
 };
 
+// A steady workload: `live` nodes held from a rooted table while `garbage`
+// more are allocated and dropped, then collect(): cycles the heap
+// triggered, and a forced one last.
+inline void churn(Heap& heap, std::size_t live, std::size_t garbage) {
+  Root<Array<Member<Counted>>> table = heap.make_array<Member<Counted>>(live);
+  for (std::size_t i = 0; i < live; ++i) (*table)[i] = heap.make<Counted>(1);
+  for (std::size_t i = 0; i < garbage; ++i) heap.make<Counted>(static_cast<long>(i));
+  heap.collect();
+}
+
 // A heap whose options ignore the stress setting of the environment but
 // keep gccheckmark, so the checkmark runs of the suite verify every test.
 inline Options test_options() {
   Options o = Options::from_environment();
   o.stress_interval = 0;
+  return o;
+}
+
+// test_options() at GOGC=100 and with no periodic cycle: only the heap's
+// growth and collect() start one.
+inline Options paced_options() {
+  Options o = test_options();
+  o.gc_percent = 100;
+  o.forced_gc_period_ns = 0;
   return o;
 }
 

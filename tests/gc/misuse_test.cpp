@@ -171,6 +171,20 @@ TEST_CASE("misuse: bad environment values are rejected with what to do") {
     CHECK(Options::from_environment().checkmark);
   }
   {
+    ScopedEnv env("GODEBUG", "gctrace=2");
+    CHECK_THROWS_WITH(Options::from_environment(), Catch::Contains("gctrace=2 is not valid; use 0 or 1"));
+  }
+  {
+    ScopedEnv env("GODEBUG", "gctrace=1,gclog=/tmp/gc.jsonl");
+    const Options o = Options::from_environment();
+    CHECK(o.gc_trace);
+    CHECK(o.event_log == "/tmp/gc.jsonl");
+  }
+  {
+    ScopedEnv env("GODEBUG", "gclog=");
+    CHECK_THROWS_WITH(Options::from_environment(), Catch::Contains("names no file; give a path"));
+  }
+  {
     ScopedEnv env("GODEBUG", "gcstoptheworld=yes");
     CHECK_THROWS_WITH(Options::from_environment(), Catch::Contains("use 0 (concurrent), 1"));
   }
@@ -215,4 +229,12 @@ TEST_CASE("misuse: bad environment values are rejected with what to do") {
     ScopedEnv env("TRICOLOR_MARKWORKERS", "100000");
     CHECK_THROWS_WITH(Options::from_environment(), Catch::Contains("give 1 to 256"));
   }
+}
+
+TEST_CASE("misuse: an event log that cannot be written is a UsageError naming the path, and no heap is made") {
+  Options o = test::test_options();
+  o.event_log = "/nonexistent-directory/gc.jsonl";
+  CHECK_THROWS_WITH(Heap(o), Catch::Contains("cannot write the event log /nonexistent-directory/gc.jsonl") &&
+                                 Catch::Contains("No such file or directory") &&
+                                 Catch::Contains("give a path in a directory that exists"));
 }

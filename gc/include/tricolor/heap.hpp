@@ -26,46 +26,9 @@
 #include "tricolor/gc/type_info.hpp"
 #include "tricolor/object.hpp"
 #include "tricolor/options.hpp"
+#include "tricolor/stats.hpp"
 
 namespace tricolor {
-
-// Go's runtime.MemStats, the fields that apply. Read with Heap::mem_stats().
-struct MemStats {
-  std::uint64_t heap_alloc = 0;     // bytes of allocated objects, live or not yet swept
-  std::uint64_t total_alloc = 0;    // cumulative bytes allocated
-  std::uint64_t heap_sys = 0;       // bytes of pages held from the page source
-  std::uint64_t heap_inuse = 0;     // bytes in spans that hold objects
-  std::uint64_t heap_idle = 0;      // bytes in free pages
-  std::uint64_t heap_released = 0;  // cumulative bytes handed back to the page source
-  std::uint64_t heap_objects = 0;
-  std::uint64_t mallocs = 0;
-  std::uint64_t frees = 0;
-  std::uint64_t next_gc = 0;        // heap size at which the next cycle starts
-  std::uint32_t num_gc = 0;
-  std::uint32_t num_forced_gc = 0;  // cycles started by collect()
-  std::uint64_t pause_total_ns = 0;
-  // The fraction of the CPU available since the heap was made (all CPUs)
-  // that the collector used: mark workers, assists and stop-the-world marking.
-  double gc_cpu_fraction = 0;
-};
-
-// One stop-the-world pause of the collector.
-struct Pause {
-  enum class Kind : std::uint8_t { kSweepTermination, kMarkTermination, kOther };
-  Kind kind = Kind::kOther;
-  std::uint64_t end_ns = 0;           // steady-clock time the world restarted
-  std::uint64_t total_ns = 0;         // from the stop request to the restart
-  std::uint64_t to_safepoint_ns = 0;  // of which: until every thread had stopped
-};
-
-// Per-cycle statistics (grows into Go's debug.ReadGCStats and more).
-struct GcStats {
-  std::uint32_t num_gc = 0;
-  // How often the GC CPU limiter found the collector over half of the CPU
-  // and stopped making threads assist (0: never).
-  std::uint64_t limiter_engaged = 0;
-  std::vector<Pause> pauses;  // newest first, the last 4096
-};
 
 class Heap {
  public:
@@ -91,7 +54,8 @@ class Heap {
   // do not allocate.
   void safepoint();
 
-  // Statistics as of now (stops the world briefly, as Go's ReadMemStats does).
+  // Memory statistics as of now (stops the world briefly, as Go's
+  // ReadMemStats does; see MemStats).
   MemStats mem_stats();
   // Pauses and cycles so far; does not stop the world.
   GcStats gc_stats();

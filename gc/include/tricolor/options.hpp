@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <string>
 
 namespace tricolor {
 
@@ -23,6 +24,11 @@ struct Options {
   std::uint64_t forced_gc_period_ns = std::uint64_t{120} * 1'000'000'000;
   // GODEBUG=gcpacertrace=1: the pacer's inputs and decisions on stderr, per cycle.
   bool pacer_trace = false;
+  // GODEBUG=gctrace=1: one line per cycle on stderr, in Go's format.
+  bool gc_trace = false;
+  // GODEBUG=gclog=FILE: every cycle and pause as JSON lines in FILE (read
+  // by tools/gcstat; the format is in the README). Empty: none.
+  std::string event_log;
   // The heap never holds more than this many bytes of pages; past it an
   // allocation that a collection cannot satisfy throws tricolor::OutOfMemory.
   std::size_t max_heap_bytes = std::numeric_limits<std::size_t>::max();

@@ -44,6 +44,9 @@ class ThreadCache {
   // Gives every cached span back to the heap (Go's mcache.releaseAll). Must
   // run after a sweep cycle starts and before this cache allocates again.
   void release_all() noexcept;
+  // Adds to `stats` the objects allocated from the cached spans, which the
+  // heap counts only when they go back. The owner must be stopped.
+  void add_cached_mallocs(AllocStats& stats) const noexcept;
 
   SpanHeap& heap() const noexcept { return heap_; }
 
