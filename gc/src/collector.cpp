@@ -416,7 +416,10 @@ void HeapState::mark_as_worker(bool fractional) {
       const double elapsed = static_cast<double>(now_ns() - mark_start_ns_);
       const bool past_share = static_cast<double>(busy) > fractional_goal_ * elapsed;
       // Past its share, what it marks is idle-CPU marking (Go's idle worker).
-      if (cpu_idle && past_share) idle_ns_.fetch_add(slice, std::memory_order_relaxed);
+      if (cpu_idle && past_share) {
+        idle_ns_.fetch_add(slice, std::memory_order_relaxed);
+        gc_idle_ns_.fetch_add(slice, std::memory_order_release);  // after gc_cpu_ns_ (update_limiter)
+      }
       if (!cpu_idle && past_share) {
         marker.stack().publish();
         marking_workers_.fetch_sub(1, std::memory_order_relaxed);
@@ -486,12 +489,22 @@ void HeapState::assist(Mutator& m, std::size_t allocated) {
 void HeapState::update_limiter() {
   std::lock_guard<std::mutex> guard(limiter_mu_);
   const std::uint64_t cpu = process_cpu_ns();
+  // Idle first: a worker adds to gc_cpu_ns_ before it adds the same time to
+  // gc_idle_ns_, so the idle time read is all in the total read after it.
+  const std::uint64_t idle = gc_idle_ns_.load(std::memory_order_acquire);
   const std::uint64_t gc = gc_cpu_ns_.load(std::memory_order_relaxed);
   const std::uint64_t gc_delta = gc - limiter_gc_ns_;
+  // As Go's limiter: marking on a CPU that would otherwise idle is neither
+  // the collector's nor the program's time. Counted as the collector's, one
+  // mutator on two CPUs beside a worker marking flat out would look like
+  // half the CPU spent collecting, and the limiter would turn assists (and
+  // the hold at the goal) off just when the heap needs them.
+  const std::uint64_t idle_delta = std::min(idle - limiter_idle_ns_, gc_delta);
   const std::uint64_t cpu_delta = cpu - limiter_cpu_ns_;
-  limiter_.update(gc_delta, cpu_delta > gc_delta ? cpu_delta - gc_delta : 0);
+  limiter_.update(gc_delta - idle_delta, cpu_delta > gc_delta ? cpu_delta - gc_delta : 0);
   limiter_cpu_ns_ = cpu;
   limiter_gc_ns_ = gc;
+  limiter_idle_ns_ = idle;
   const bool limiting = limiter_.limiting();
   if (limiting) limiter_full_.fetch_add(1, std::memory_order_relaxed);
   limiting_.store(limiting, std::memory_order_relaxed);

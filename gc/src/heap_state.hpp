@@ -210,10 +210,12 @@ class HeapState {
   std::atomic<std::uint64_t> roots_bytes_{0};          // thread roots
   std::atomic<std::uint64_t> global_roots_bytes_{0};
   std::atomic<std::uint64_t> gc_cpu_ns_{0};
+  std::atomic<std::uint64_t> gc_idle_ns_{0};  // of gc_cpu_ns_: idle_ns_ over every cycle
   std::mutex limiter_mu_;
   pacer::CpuLimiter limiter_;
   std::uint64_t limiter_cpu_ns_ = 0;  // process CPU at the last update
   std::uint64_t limiter_gc_ns_ = 0;
+  std::uint64_t limiter_idle_ns_ = 0;
   std::atomic<bool> limiting_{false};
   std::atomic<std::uint64_t> limiter_full_{0};  // updates that found the bucket full
   std::atomic<std::uint64_t> stress_count_{0};

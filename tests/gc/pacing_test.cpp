@@ -24,6 +24,9 @@ struct Outcome {
   std::uint64_t first_goal = 0;  // the goal it set
   std::uint32_t cycles = 0;      // cycles during the churn
   double peak_over_goal = 0;     // max heap in use / the goal in force
+  // The pacer's own measure (Go's): the largest heap at mark termination
+  // over the cycle's goal, among the cycles the heap started.
+  double end_over_goal = 0;
   // Cycles the goal formula predicts: each MiB allocated is 1/(goal - live)
   // of a cycle, with live = goal / (1 + GOGC/100) for the goal in force.
   double predicted = 0;
@@ -74,7 +77,13 @@ Outcome steady(Options options, std::uint64_t live_bytes, std::uint64_t churn_by
     }
   }
   out.cycles = heap.mem_stats().num_gc - start.num_gc;
-  out.limiter_engaged = heap.gc_stats().limiter_engaged;
+  const GcStats gs = heap.gc_stats();
+  out.limiter_engaged = gs.limiter_engaged;
+  for (const CycleStats& c : gs.cycles) {
+    if (c.number > start.num_gc && c.reason == GcReason::kHeap) {
+      out.end_over_goal = std::max(out.end_over_goal, static_cast<double>(c.heap_end) / c.heap_goal);
+    }
+  }
   return out;
 }
 
@@ -94,13 +103,17 @@ TEST_CASE("pacing: for GOGC 50 to 400 the heap stays near its goal and cycles co
     // black, while it marked).
     const double predicted = out.predicted;
     INFO("GOGC=" << gogc << ": live " << out.live << " B, goal " << out.first_goal << " B, " << out.cycles
-                 << " cycles (predicted " << predicted << "), peak/goal " << out.peak_over_goal);
+                 << " cycles (predicted " << predicted << "), peak/goal " << out.peak_over_goal
+                 << ", at mark termination " << out.end_over_goal);
     CHECK(out.first_goal == Approx(out.live * (1 + gogc / 100.0)).epsilon(0.02));
-    // Issue 5 asks for 1.10 and 25 %. Most runs meet them (peak 0.98-1.05,
-    // cycles within 10 %), but one GOGC of four overshoots to 1.13-1.14 in
-    // about half the runs, and the cycle count strays past 25 % now and
-    // then: these are the bounds that hold in every run, until the pacer
-    // is tightened (see the issue's note).
+    // Issue 5 asks for 1.10 and 25 %. At mark termination, where the
+    // pacer aims, the heap meets it in every run. Sampled every MiB, with
+    // the garbage the sweep has not yet freed counted in, most runs meet it
+    // too (0.98-1.05, cycles within 10 %), but one GOGC of four has
+    // overshot to 1.13-1.14 in about half the runs, and the cycle count
+    // strays past 25 % now and then: these are the bounds that held in
+    // every run, until that is understood (see the issue's note).
+    CHECK(out.end_over_goal <= 1.10);
     CHECK(out.peak_over_goal <= 1.25);
     CHECK(out.cycles >= 0.6 * predicted);
     CHECK(out.cycles <= 1.5 * predicted);
