@@ -241,7 +241,15 @@ bool HeapState::all_roots_greyed() const {
 bool HeapState::flush_handshake(std::unique_lock<std::mutex>& lock) {
   const std::uint64_t epoch = ++flush_epoch_;
   for (Mutator* m : mutators_) {
-    if (m->state_value_ == Mutator::State::kRunning) m->attention_.fetch_or(Mutator::kFlush, std::memory_order_relaxed);
+    if (m->state_value_ == Mutator::State::kRunning) {
+      m->attention_.fetch_or(Mutator::kFlush, std::memory_order_relaxed);
+    } else {
+      // It flushed on its way out of running, and anything it records after
+      // it resumes is after the handshake. Acknowledged now, not by its
+      // state when we look again: a thread that keeps going in and out of
+      // waits (mem_stats in a loop) might be running every time we look.
+      m->flush_acked_ = epoch;
+    }
   }
   // A thread that parks or blocks has flushed on the way.
   changed_.wait(lock, [&] {
@@ -473,7 +481,7 @@ void HeapState::assist(Mutator& m, std::size_t allocated) {
       barriers::flush_barrier_buffer();
       std::unique_lock<std::mutex> lock(mu_);
       assist_waiters_.fetch_add(1, std::memory_order_relaxed);
-      wait_stopped(lock, &m, Mutator::State::kWaiting, [&] {
+      wait_on_collector(lock, m, [&] {
         return !marking_.load(std::memory_order_relaxed) || bg_credit_.load(std::memory_order_relaxed) >= debt;
       });
       assist_waiters_.fetch_sub(1, std::memory_order_relaxed);
@@ -492,6 +500,7 @@ void HeapState::update_limiter() {
   // Idle first: a worker adds to gc_cpu_ns_ before it adds the same time to
   // gc_idle_ns_, so the idle time read is all in the total read after it.
   const std::uint64_t idle = gc_idle_ns_.load(std::memory_order_acquire);
+  const std::uint64_t held = held_ns_.load(std::memory_order_relaxed);
   const std::uint64_t gc = gc_cpu_ns_.load(std::memory_order_relaxed);
   const std::uint64_t gc_delta = gc - limiter_gc_ns_;
   // As Go's limiter: marking on a CPU that would otherwise idle is neither
@@ -501,10 +510,16 @@ void HeapState::update_limiter() {
   // the hold at the goal) off just when the heap needs them.
   const std::uint64_t idle_delta = std::min(idle - limiter_idle_ns_, gc_delta);
   const std::uint64_t cpu_delta = cpu - limiter_cpu_ns_;
-  limiter_.update(gc_delta - idle_delta, cpu_delta > gc_delta ? cpu_delta - gc_delta : 0);
+  // Time threads were held waiting for the collector is its cost too: Go
+  // charges it as assist time, since its threads mark where ours wait. A heap
+  // whose live data exceeds its limit holds its threads at every allocation
+  // report; this is what lets the limiter see it.
+  const std::uint64_t held_delta = held - limiter_held_ns_;
+  limiter_.update(gc_delta - idle_delta + held_delta, cpu_delta > gc_delta ? cpu_delta - gc_delta : 0);
   limiter_cpu_ns_ = cpu;
   limiter_gc_ns_ = gc;
   limiter_idle_ns_ = idle;
+  limiter_held_ns_ = held;
   const bool limiting = limiter_.limiting();
   if (limiting) limiter_full_.fetch_add(1, std::memory_order_relaxed);
   limiting_.store(limiting, std::memory_order_relaxed);

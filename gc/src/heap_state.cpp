@@ -350,7 +350,7 @@ void HeapState::hold_at_goal(Mutator& m) {
   std::unique_lock<std::mutex> lock(mu_);
   want_cycle();
   const std::uint32_t seen = num_gc_;
-  wait_stopped(lock, &m, Mutator::State::kWaiting, [&] { return num_gc_ != seen || shutdown_; });
+  wait_on_collector(lock, m, [&] { return num_gc_ != seen || shutdown_; });
 }
 
 void HeapState::mark_new(const void* cell) noexcept {

@@ -45,6 +45,7 @@
 #include "tricolor/gc/mutator.hpp"
 #include "tricolor/heap.hpp"
 #include "tricolor/options.hpp"
+#include "clock.hpp"
 #include "event_log.hpp"
 #include "pacer.hpp"
 #include "pause_buckets.hpp"
@@ -115,6 +116,10 @@ class HeapState {
   // collector does not wait for a mutator that waits here.
   template <class Pred>
   void wait_stopped(std::unique_lock<std::mutex>& lock, Mutator* self, Mutator::State as, Pred pred);
+  // wait_stopped for a thread the collector holds back (at the goal, or
+  // for assist credit); the CPU limiter counts the time against the collector.
+  template <class Pred>
+  void wait_on_collector(std::unique_lock<std::mutex>& lock, Mutator& m, Pred pred);
   // After a wait, before the thread touches the heap again (Go's acquirep).
   void resume(std::unique_lock<std::mutex>& lock, Mutator& m);
   void scan_roots_of(Mutator& m, Marker& marker);
@@ -205,6 +210,7 @@ class HeapState {
   std::atomic<std::uint64_t> assist_ns_{0};
   std::atomic<std::int64_t> bg_credit_{0};         // workers' scan work not yet claimed by assists
   std::atomic<unsigned> assist_waiters_{0};
+  std::atomic<std::uint64_t> held_ns_{0};  // wall time threads waited in wait_on_collector
   std::atomic<std::uint64_t> worker_ns_{0};
   std::atomic<std::uint64_t> idle_ns_{0};  // of worker_ns_: a fractional worker past its share, on an idle CPU
   std::atomic<std::uint64_t> roots_bytes_{0};          // thread roots
@@ -216,6 +222,7 @@ class HeapState {
   std::uint64_t limiter_cpu_ns_ = 0;  // process CPU at the last update
   std::uint64_t limiter_gc_ns_ = 0;
   std::uint64_t limiter_idle_ns_ = 0;
+  std::uint64_t limiter_held_ns_ = 0;
   std::atomic<bool> limiting_{false};
   std::atomic<std::uint64_t> limiter_full_{0};  // updates that found the bucket full
   std::atomic<std::uint64_t> stress_count_{0};
@@ -252,6 +259,13 @@ void HeapState::wait_stopped(std::unique_lock<std::mutex>& lock, Mutator* self, 
     return pred() && (self == nullptr || (self->attention_.load(std::memory_order_relaxed) & Mutator::kStop) == 0);
   });
   if (self != nullptr) resume(lock, *self);
+}
+
+template <class Pred>
+void HeapState::wait_on_collector(std::unique_lock<std::mutex>& lock, Mutator& m, Pred pred) {
+  const std::uint64_t start = now_ns();
+  wait_stopped(lock, &m, Mutator::State::kWaiting, pred);
+  held_ns_.fetch_add(now_ns() - start, std::memory_order_relaxed);
 }
 
 // Every root of this heap: each attached thread's Root handles and
