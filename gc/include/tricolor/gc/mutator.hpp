@@ -74,8 +74,16 @@ class Mutator {
       p = allocate_after_collecting(bytes, sc);
     }
     // During marking, new objects are black: the marker never scans them,
-    // and the write barrier covers what their constructors store.
-    if (allocate_black_) [[unlikely]] mark_new(p);
+    // and the write barrier covers what their constructors store. A small
+    // one is in the span the cache just allocated it from: no lookup.
+    if (allocate_black_) [[unlikely]] {
+      if (bytes <= alloc::kMaxSmallSize) {
+        alloc::Span* span = cache_.span(sc);
+        span->try_mark(span->object_index(p));
+      } else {
+        mark_new(p);
+      }
+    }
     return p;
   }
 
