@@ -51,7 +51,7 @@ Span* PageHeap::new_descriptor() {
     span->next = span->prev = nullptr;
     return span;
   }
-  void* memory = mi_malloc(sizeof(Span));
+  void* memory = mi_malloc_aligned(sizeof(Span), alignof(Span));
   if (memory == nullptr) throw OutOfMemory("tricolor: out of memory for span metadata (mimalloc returned null)");
   stats_.metadata_bytes += sizeof(Span);
   return new (memory) Span();

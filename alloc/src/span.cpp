@@ -111,9 +111,9 @@ bool Span::init_for_objects(SpanClass sc, std::size_t large_bytes) noexcept {
     divmagic = c.divmagic;
   }
   const std::size_t words = bitmap_words();
-  if (words == 1) {
+  if (words <= kInlineWords) {
     alloc_bits = &inline_bits_[0];
-    mark_bits = &inline_bits_[1];
+    mark_bits = &inline_bits_[kInlineWords];
   } else {
     if (bitmap_capacity_words_ < words) {
       auto* storage = static_cast<std::uint64_t*>(mi_malloc(2 * words * sizeof(std::uint64_t)));

@@ -20,17 +20,33 @@ void Marker::visit(const void* object) {
           type_name(ObjectRef::of(object)) +
           "). Objects may only point into their own heap; reach another heap's objects through a GlobalRoot.");
   }
-  shade(object);
+  alloc::Span* span = alloc::Segment::span_of(object);
+  __builtin_prefetch(span);
+  if (visited_count_ == kShadeAhead) {
+    const Visited oldest = visited_[visited_head_];
+    visited_[visited_head_] = {object, span};
+    visited_head_ = (visited_head_ + 1) % kShadeAhead;
+    shade_in(oldest.object, oldest.span);
+    return;
+  }
+  visited_[(visited_head_ + visited_count_) % kShadeAhead] = {object, span};
+  ++visited_count_;
 }
 
-void Marker::shade(const void* object) {
-  const ObjectRef ref = ObjectRef::of(object);
-  if (!ref.span->try_mark(ref.index)) return;  // already grey or black
-  const std::size_t size = ref.span->object_size();
+void Marker::flush_visited() {
+  for (; visited_count_ != 0; --visited_count_, visited_head_ = (visited_head_ + 1) % kShadeAhead) {
+    shade_in(visited_[visited_head_].object, visited_[visited_head_].span);
+  }
+}
+
+void Marker::shade_in(const void* object, alloc::Span* span) {
+  const std::uint32_t index = span->object_index(object);
+  if (!span->try_mark(index)) return;  // already grey or black
+  const std::size_t size = span->object_size();
   marked_bytes_ += size;
   work_done_ += size;
-  if (ref.span->spanclass.noscan()) return;  // nothing inside to scan: black at once
-  work_.push(reinterpret_cast<std::uintptr_t>(ref.cell));
+  if (span->spanclass.noscan()) return;  // nothing inside to scan: black at once
+  work_.push(reinterpret_cast<std::uintptr_t>(span->object_at(index)));
 }
 
 bool Marker::drain_until(std::uint64_t work) { return drain_impl<true>(work); }
@@ -49,6 +65,8 @@ bool Marker::drain_impl(std::uint64_t work) {
   std::size_t head = 0, count = 0;
   while (true) {
     std::uintptr_t entry;
+    // What the last scans visited is grey only once shaded.
+    if (work_.empty()) flush_visited();
     while (count < kPrefetchDistance && work_.pop(entry, kFromPool)) {
       __builtin_prefetch(reinterpret_cast<const void*>(entry & kCellMask));
       ring[(head + count) % kPrefetchDistance] = entry;
@@ -58,6 +76,7 @@ bool Marker::drain_impl(std::uint64_t work) {
     if (work_done_ >= stop_at) {
       // Out of budget: what is still in the FIFO goes back to the stack.
       for (; count != 0; --count, head = (head + 1) % kPrefetchDistance) work_.push(ring[head]);
+      flush_visited();
       return false;
     }
     entry = ring[head];

@@ -18,6 +18,7 @@
 #include <cstdint>
 
 #include "object_info.hpp"
+#include "tricolor/alloc/segment.hpp"
 #include "tricolor/alloc/span_heap.hpp"
 #include "tricolor/visitor.hpp"
 #include "work_pool.hpp"
@@ -36,7 +37,7 @@ class Marker final : public Visitor {
     if (object != nullptr && spans_.owns(object)) shade(object);
   }
   // Greys an object known to be in this heap.
-  void shade(const void* object);
+  void shade(const void* object) { shade_in(object, alloc::Segment::span_of(object)); }
   // Scans grey objects until none is left here or in the pool.
   void drain() { drain_until(UINT64_MAX); }
   // Mark work is counted in bytes, as Go's scan work: the size of every
@@ -56,12 +57,27 @@ class Marker final : public Visitor {
 
  private:
   void visit(const void* object) override;
+  void shade_in(const void* object, alloc::Span* span);
+  // Shades what visit() left in the pipeline.
+  void flush_visited();
   void scan(std::uintptr_t entry);
   template <bool kFromPool>
   bool drain_impl(std::uint64_t work);
 
   alloc::SpanHeap& spans_;
   MarkStack work_;
+  // visit() does not shade a pointer at once: it prefetches the pointer's
+  // span (whose first two cache lines hold what shading reads, the mark
+  // bits included) and shades it kShadeAhead visits later, so that the
+  // misses of several pointers overlap instead of stalling one by one.
+  static constexpr std::size_t kShadeAhead = 8;
+  struct Visited {
+    const void* object;
+    alloc::Span* span;
+  };
+  Visited visited_[kShadeAhead];
+  std::size_t visited_head_ = 0;
+  std::size_t visited_count_ = 0;
   const char* parent_ = nullptr;  // the cell being scanned, for error messages
   std::uint64_t marked_bytes_ = 0;
   std::uint64_t work_done_ = 0;

@@ -36,7 +36,13 @@
 
 namespace tricolor::alloc {
 
-class Span {
+// Layout: the marker looks up a span for every pointer it follows, and an
+// allocating thread reads its span for every object. Everything either reads
+// (identity, the bitmap pointers, the allocation cursor) fills the first
+// cache line; the bitmaps of a span of up to 256 objects fill the second,
+// which the CPU's adjacent-line prefetcher brings with the first (the span
+// is 128-byte aligned); the rest comes after.
+class alignas(128) Span {
  public:
   enum class State : std::uint8_t {
     kFree,   // a free run of pages owned by the page heap
@@ -45,10 +51,15 @@ class Span {
 
   // ---- Identity: set by the page heap / span init, fixed while in use.
   char* base = nullptr;
-  std::uint32_t npages = 0;
+  // ---- Side bitmaps, (nelems + 63) / 64 words each. Mark bits are set by
+  // any number of markers at once (atomic OR); alloc bits change only during
+  // sweep, by the span's owner.
+  std::uint64_t* mark_bits = nullptr;
+  std::uint64_t* alloc_bits = nullptr;
   std::uint32_t elem_size = 0;
-  std::uint32_t nelems = 0;
   std::uint32_t divmagic = 0;  // offset * divmagic >> 32 == offset / elem_size
+  std::uint32_t nelems = 0;
+  std::uint32_t npages = 0;
   SpanClass spanclass;
   State state = State::kFree;
 
@@ -56,16 +67,15 @@ class Span {
   // otherwise by whoever popped it from a central list or owns its sweep.
   std::uint32_t freeindex = 0;
   std::uint32_t alloc_count = 0;
-  std::uint32_t alloc_count_at_cache = 0;  // to count Mallocs when uncached
   std::uint64_t alloc_cache = 0;
 
-  std::atomic<std::uint32_t> sweepgen{0};
+ private:
+  static constexpr std::size_t kInlineWords = 4;  // per bitmap: spans of up to 256 objects
+  alignas(64) std::uint64_t inline_bits_[2 * kInlineWords] = {};
 
-  // ---- Side bitmaps, (nelems + 63) / 64 words each. Mark bits are set by
-  // any number of markers at once (atomic OR); alloc bits change only during
-  // sweep, by the span's owner.
-  std::uint64_t* alloc_bits = nullptr;
-  std::uint64_t* mark_bits = nullptr;
+ public:
+  std::uint32_t alloc_count_at_cache = 0;  // to count Mallocs when uncached
+  std::atomic<std::uint32_t> sweepgen{0};
 
   // ---- Links: a central list or a page-heap free list, never both.
   Span* next = nullptr;
@@ -150,7 +160,6 @@ class Span {
   void set_padding_bits() noexcept;
   std::uint64_t* bitmap_storage_ = nullptr;  // both bitmaps, when they do not fit inline
   std::uint32_t bitmap_capacity_words_ = 0;  // per bitmap
-  std::uint64_t inline_bits_[2] = {0, 0};    // alloc and mark word of spans of <= 64 objects
 };
 
 // The span every thread cache slot points at when it holds nothing: its cache
