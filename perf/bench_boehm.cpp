@@ -9,32 +9,13 @@
 //                      found through mprotect/soft-dirty bits
 //
 //   bench_boehm boehm|boehm-incremental binary-trees [depth] [threads] | gcbench [depth]
-//
-// Pauses are timed from GC_EVENT_PRE_STOP_WORLD to GC_EVENT_POST_START_WORLD.
-#define GC_THREADS
-#include <gc/gc.h>
-#include <time.h>
-
 #include <cstring>
 #include <new>
 
 #include "bench.hpp"
+#include "boehm.hpp"
 
 namespace {
-
-std::uint64_t now_ns() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<std::uint64_t>(ts.tv_nsec);
-}
-
-// Called with the GC lock held: no allocation here (capacity reserved up front).
-std::uint64_t g_stop_start;
-std::vector<std::uint64_t> g_pauses;
-void on_event(GC_EventType e) {
-  if (e == GC_EVENT_PRE_STOP_WORLD) g_stop_start = now_ns();
-  if (e == GC_EVENT_POST_START_WORLD && g_pauses.size() < g_pauses.capacity()) g_pauses.push_back(now_ns() - g_stop_start);
-}
 
 template <class Data>
 struct Boehm {
@@ -45,20 +26,12 @@ struct Boehm {
   struct Doubles {
     double* data;
   };
-  struct Attach {
-    explicit Attach(Boehm&) {
-      GC_stack_base sb;
-      GC_get_stack_base(&sb);
-      GC_register_my_thread(&sb);
-    }
-    ~Attach() { GC_unregister_my_thread(); }
+  struct Attach : boehm::ThreadRegistration {
+    explicit Attach(Boehm&) {}
   };
 
   Boehm() {
-    g_pauses.reserve(1 << 20);
-    GC_INIT();
-    GC_set_on_collection_event(on_event);
-    GC_allow_register_threads();  // starts the parallel markers, if any
+    boehm::init(/*incremental=*/false);
   }
   Node* node() { return new (GC_MALLOC(sizeof(Node))) Node(); }
   Doubles doubles(std::size_t n) {
@@ -70,7 +43,7 @@ struct Boehm {
   void drop(T&) {}
   void report() {
     std::printf("gc_cycles %lu\n", static_cast<unsigned long>(GC_get_gc_no()));
-    bench::print_pauses(g_pauses);
+    bench::print_pauses(boehm::g_pauses);
     const unsigned v = GC_get_version();
     std::printf("note libgc %u.%u.%u: GC_get_parallel() = %d (%s), incremental %d\n", v >> 16, (v >> 8) & 0xff, v & 0xff,
                 GC_get_parallel(), GC_get_parallel() > 0 ? "parallel marking on" : "parallel marking off",

@@ -1,17 +1,14 @@
 // The pause workload of pause.hpp on the Boehm GC: 32-byte GC_MALLOC nodes
 // (next + 24 bytes of payload; Boehm has no object header) in chains of 4
 // hanging from one GC_MALLOC'd array of pointers, every thread registered
-// with the collector. Pauses are timed from GC_EVENT_PRE_STOP_WORLD to
-// GC_EVENT_POST_START_WORLD (time to safepoint is not known: 0).
+// with the collector. Time to safepoint is not known: 0.
 //
 //   pause_boehm boehm|boehm-incremental [live MiB = 1024] [seconds = 20] [threads = 2] [replacements/s per thread = 2000000]
-#define GC_THREADS
-#include <gc/gc.h>
-
 #include <cmath>
 #include <cstring>
 #include <new>
 
+#include "boehm.hpp"
 #include "pause.hpp"
 
 namespace {
@@ -21,24 +18,9 @@ struct Node {
   std::uint64_t payload[3] = {1, 2, 3};
 };
 
-// Called with the GC lock held: no allocation here (capacity reserved up front).
-std::uint64_t g_stop_start;
-std::vector<pause_workload::Pause> g_pauses;
-void on_event(GC_EventType e) {
-  if (e == GC_EVENT_PRE_STOP_WORLD) g_stop_start = pause_workload::now_ns();
-  if (e == GC_EVENT_POST_START_WORLD && g_pauses.size() < g_pauses.capacity()) {
-    g_pauses.push_back({pause_workload::now_ns() - g_stop_start, 0});
-  }
-}
-
 struct Boehm {
-  struct Attach {
-    explicit Attach(Boehm&) {
-      GC_stack_base sb;
-      GC_get_stack_base(&sb);
-      GC_register_my_thread(&sb);
-    }
-    ~Attach() { GC_unregister_my_thread(); }
+  struct Attach : boehm::ThreadRegistration {
+    explicit Attach(Boehm&) {}
   };
   struct Idle {  // a sleeping thread is stopped by a signal like any other
     explicit Idle(Boehm&) {}
@@ -49,11 +31,7 @@ struct Boehm {
   std::size_t cycles_before = 0, pauses_before = 0;
 
   explicit Boehm(bool inc) : incremental(inc) {
-    g_pauses.reserve(1 << 20);
-    GC_INIT();
-    if (incremental) GC_enable_incremental();
-    GC_set_on_collection_event(on_event);
-    GC_allow_register_threads();  // starts the parallel markers, if any
+    boehm::init(incremental);
   }
   Node* node() { return new (GC_MALLOC(sizeof(Node))) Node(); }
   Node* chain() {
@@ -70,14 +48,16 @@ struct Boehm {
   void collect() { GC_gcollect(); }
   void steady() {
     cycles_before = GC_get_gc_no();
-    pauses_before = g_pauses.size();
+    pauses_before = boehm::g_pauses.size();
   }
 
   const char* mode() { return incremental ? "boehm-incremental" : "boehm"; }
   std::uint32_t cycles() { return static_cast<std::uint32_t>(GC_get_gc_no() - cycles_before); }
   double gc_cpu_pct() { return std::nan(""); }  // libgc does not report it
   std::vector<pause_workload::Pause> pauses() {
-    return {g_pauses.begin() + static_cast<std::ptrdiff_t>(pauses_before), g_pauses.end()};
+    std::vector<pause_workload::Pause> out;
+    for (std::size_t i = pauses_before; i < boehm::g_pauses.size(); ++i) out.push_back({boehm::g_pauses[i], 0});
+    return out;
   }
   std::vector<std::uint64_t> mark_phases() { return {}; }
 };
