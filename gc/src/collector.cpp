@@ -1,6 +1,10 @@
 // The collector thread and the mark workers: one cycle after another, as
 // described in heap_state.hpp.
-#include <time.h>
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <limits>
 #include <string>
 
 #include "clock.hpp"

@@ -77,7 +77,8 @@ class HeapState {
   // The calling mutator allocated `bytes` since it last reported: starts a
   // cycle at the trigger, and during marking makes the thread assist.
   void report_allocation(Mutator& m, std::size_t bytes);
-  // An object allocated during marking: black, and counted as marked.
+  // A large object allocated during marking: black. (Mutator::allocate
+  // marks small ones itself, through the span its cache used.)
   void mark_new(const void* cell) noexcept;
   MemStats mem_stats(Mutator* self);
   // GOGC and GOMEMLIMIT at run time; both return the previous value and take

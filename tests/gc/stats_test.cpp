@@ -1,6 +1,7 @@
 // MemStats, GcStats, the pause histogram and quantiles, and the gctrace line.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <regex>
