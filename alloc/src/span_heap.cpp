@@ -21,7 +21,9 @@ constexpr std::size_t kMaxLargeBytes = std::size_t{1} << 46;
 SpanHeap::SpanHeap(const SpanHeapOptions& options)
     : pages_(options.page_source != nullptr ? *options.page_source : mimalloc_page_source(), options.max_heap_bytes),
       on_dead_(options.on_dead),
-      on_dead_context_(options.on_dead_context) {
+      on_dead_context_(options.on_dead_context),
+      on_specials_(options.on_specials),
+      on_specials_context_(options.on_specials_context) {
   // Start at sweepgen 2 so that h-2 never wraps below zero.
   sweepgen_.store(2, std::memory_order_relaxed);
 }
@@ -73,8 +75,9 @@ Span* SpanHeap::cache_span(SpanClass sc) {
     if (candidate == nullptr) break;
     std::uint32_t expected = sg - 2;
     // Popping gave us the span, but the CAS is what makes us its sweeper
-    // (h-2 -> h-1), the one ownership rule every sweeper obeys.
-    if (!candidate->sweepgen.compare_exchange_strong(expected, sg - 1, std::memory_order_acq_rel)) continue;
+    // (h-2 -> h-1), the one ownership rule every sweeper obeys. Sequentially
+    // consistent: see sweep_span.
+    if (!candidate->sweepgen.compare_exchange_strong(expected, sg - 1, std::memory_order_seq_cst)) continue;
     sweep_span(candidate, /*preserve=*/true);
     if (candidate->alloc_count < candidate->nelems) {
       span = candidate;
@@ -109,8 +112,8 @@ void SpanHeap::uncache_span(Span* span) noexcept {
                                                     std::memory_order_relaxed);
   if (span->sweepgen.load(std::memory_order_relaxed) == sg + 1) {
     // Cached before this sweep cycle began: only its holder can sweep it,
-    // and that is us, now.
-    span->sweepgen.store(sg - 1, std::memory_order_relaxed);
+    // and that is us, now. Sequentially consistent: see sweep_span.
+    span->sweepgen.store(sg - 1, std::memory_order_seq_cst);
     sweep_span(span, /*preserve=*/false);
     return;
   }
@@ -120,6 +123,14 @@ void SpanHeap::uncache_span(Span* span) noexcept {
 void SpanHeap::sweep_span(Span* span, bool preserve) noexcept {
   const std::uint32_t sg = sweepgen();
   pages_swept_.fetch_add(span->npages, std::memory_order_relaxed);
+  // A thread attaching the span's first special stores `specials` and then
+  // loads sweepgen; we stored sweepgen (h-1, claiming the sweep) and now load
+  // `specials`, all four sequentially consistent. So either we see the
+  // special, or that thread sees the sweep under way and knows that it
+  // will not be reported (Dekker's handshake; the collector's specials.cpp).
+  if (span->specials.load(std::memory_order_seq_cst) != nullptr && on_specials_ != nullptr) {
+    on_specials_(on_specials_context_, span);
+  }
   const Span::SweepResult r = span->sweep(on_dead_, on_dead_context_);
   const std::uint8_t size_class = span->spanclass.size_class();
   frees_[size_class].fetch_add(r.freed, std::memory_order_relaxed);
@@ -181,7 +192,7 @@ bool SpanHeap::sweep_one() noexcept {
       continue;
     }
     std::uint32_t expected = sg - 2;
-    if (span->sweepgen.compare_exchange_strong(expected, sg - 1, std::memory_order_acq_rel)) {
+    if (span->sweepgen.compare_exchange_strong(expected, sg - 1, std::memory_order_seq_cst)) {
       sweep_span(span, /*preserve=*/false);
       return true;
     }

@@ -114,6 +114,7 @@ void HeapState::run_cycle(GcReason reason) {
     const std::uint64_t cpu = thread_cpu_ns();
     Marker marker(spans_, pool_);
     for_each_root([&](const void* object) { marker.mark_root(object); });
+    mark_special_roots(marker);
     for (Mutator* m : mutators_) {
       m->root_scan_ = Mutator::RootScan::kDone;
       m->attention_.fetch_and(~std::uint32_t{Mutator::kScanRoots}, std::memory_order_relaxed);
@@ -139,6 +140,10 @@ void HeapState::run_cycle(GcReason reason) {
 
   // Concurrent sweep: this thread is the background sweeper.
   spans_.finish_sweep();
+  lock.lock();
+  finish_sweep_of_caches(lock);
+  sweep_done_gen_.store(spans_.sweepgen(), std::memory_order_release);
+  lock.unlock();
   record_sweep_end();
   const alloc::AllocStats after = spans_.stats();
   if (after.zombies != 0) fatal("sweep found marked objects that were never allocated (a collector bug)");
@@ -154,17 +159,9 @@ void HeapState::run_cycle(GcReason reason) {
 }
 
 void HeapState::sweep_termination(std::unique_lock<std::mutex>&) {
-  // A thread that blocked through the whole sweep still caches spans from
-  // before it: they are swept as they go back.
-  const std::uint32_t sg = spans_.sweepgen();
-  for (Mutator* m : mutators_) {
-    if (m->cache_sweepgen_ != sg) {
-      m->cache_.release_all();
-      m->cache_sweepgen_ = sg;
-    }
-  }
-  // Every other span was swept by this thread or by an allocation, which
-  // finished before its thread stopped: this finds nothing left to do.
+  // Every span was swept by the collector thread, by an allocation, or as
+  // its thread's cache went back (finish_sweep_of_caches), each before its
+  // thread stopped: this finds nothing left to do.
   spans_.finish_sweep();
   marked_bytes_.store(0, std::memory_order_relaxed);
   mark_work_.store(0, std::memory_order_relaxed);
@@ -201,6 +198,7 @@ void HeapState::concurrent_mark(std::unique_lock<std::mutex>& lock) {
         global_roots_bytes_.fetch_add(sizeof(void*), std::memory_order_relaxed);
       });
     }
+    mark_special_roots(marker);
     marked_bytes_.fetch_add(marker.marked_bytes(), std::memory_order_relaxed);
   }
   lock.lock();

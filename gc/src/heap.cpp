@@ -41,6 +41,36 @@ GcStats Heap::gc_stats() { return state_->gc_stats(); }
 int Heap::set_gc_percent(int percent) { return state_->set_gc_percent(percent); }
 std::int64_t Heap::set_memory_limit(std::int64_t limit) { return state_->set_memory_limit(limit); }
 
+void Heap::set_finalizer_erased(const void* object, std::function<void(void*)> f) {
+  gc::Mutator::current(*this);
+  state_->set_finalizer(object, std::move(f));
+}
+
+bool Heap::clear_finalizer_erased(const void* object) {
+  gc::Mutator::current(*this);
+  return state_->clear_finalizer(object);
+}
+
+void Heap::add_cleanup_erased(const void* object, std::function<void()> fn, const void* keep) {
+  gc::Mutator::current(*this);
+  state_->add_cleanup(object, std::move(fn), keep);
+}
+
+void Heap::run_finalizers() { state_->run_finalizers(); }
+
+namespace gc {
+
+WeakCell* weak_cell(const void* object) {
+  Mutator& m = Mutator::of_object(object);
+  return m.heap_state().weak_cell(m, object);
+}
+
+const void* weak_target(const WeakCell* cell) {
+  return cell == nullptr ? nullptr : cell->heap->weak_target(*cell);
+}
+
+}  // namespace gc
+
 ThreadScope::ThreadScope(Heap& heap) : mutator_(std::make_unique<gc::Mutator>(heap, *heap.state_)) {}
 
 ThreadScope::~ThreadScope() = default;

@@ -6,6 +6,8 @@
 #include "clock.hpp"
 #include "marker.hpp"
 #include "object_info.hpp"
+#include "tricolor/barriers/write_barrier.hpp"
+#include "tricolor/usage_error.hpp"
 
 namespace tricolor::gc {
 namespace {
@@ -33,8 +35,13 @@ HeapState::HeapState(const Heap& heap, const Options& options)
         alloc::SpanHeapOptions o;
         o.max_heap_bytes = options.max_heap_bytes;
         o.on_dead = &HeapState::destroy_dead;
+        o.on_specials = &Specials::sweep_span;
+        o.on_specials_context = &specials_;  // constructed before any sweep
         return o;
       }()),
+      finalizers_(*this),
+      specials_(spans_, finalizers_),
+      sweep_done_gen_(spans_.sweepgen()),
       ncpu_(std::max(1u, std::thread::hardware_concurrency())),
       gc_percent_(options.gc_percent),
       memory_limit_(options.memory_limit),
@@ -140,8 +147,30 @@ void HeapState::resume(std::unique_lock<std::mutex>& lock, Mutator& m) {
     lock.unlock();
     m.cache_.release_all();
     lock.lock();
-    m.cache_sweepgen_ = sg;
+    release_cache(m, sg);
   }
+}
+
+void HeapState::release_cache(Mutator& m, std::uint32_t sg) {
+  m.cache_sweepgen_ = sg;
+  changed_.notify_all();  // finish_sweep_of_caches may wait for this one
+}
+
+void HeapState::finish_sweep_of_caches(std::unique_lock<std::mutex>& lock) {
+  const std::uint32_t sg = spans_.sweepgen();
+  // A blocking or waiting thread does not resume to give its cache back; it
+  // cannot resume while we hold the lock, so we give it back for it.
+  for (Mutator* m : mutators_) {
+    const Mutator::State s = m->state_value_;
+    if (m->cache_sweepgen_ != sg && (s == Mutator::State::kBlocking || s == Mutator::State::kWaiting)) {
+      m->cache_.release_all();
+      release_cache(*m, sg);
+    }
+  }
+  // The others were parked by the stop and give theirs back as they resume.
+  changed_.wait(lock, [&] {
+    return std::all_of(mutators_.begin(), mutators_.end(), [&](const Mutator* m) { return m->cache_sweepgen_ == sg; });
+  });
 }
 
 void HeapState::respond(Mutator& m) {
@@ -378,7 +407,7 @@ MemStats HeapState::mem_stats(Mutator* self) {
     // resumes, so that the figures say what a collection freed.
     if (m->cache_sweepgen_ != sg) {
       m->cache_.release_all();
-      m->cache_sweepgen_ = sg;
+      release_cache(*m, sg);
     }
   }
   alloc::AllocStats s = spans_.stats();
@@ -464,6 +493,8 @@ GcStats HeapState::gc_stats() {
 }
 
 void HeapState::destroy_all() {
+  // The finalizer thread is attached; what it has not run yet never runs.
+  finalizers_.stop();
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (!mutators_.empty()) {
@@ -473,8 +504,83 @@ void HeapState::destroy_all() {
   }
   stop_collector();
   // No mark bit is set: the sweep frees every object, running destructors.
+  specials_.start_destroying();
   spans_.start_sweep_cycle();
   spans_.finish_sweep();
+}
+
+// ---- Weak handles, finalizers and cleanups.
+
+void HeapState::check_object_start(const void* object, const char* what) {
+  const ObjectRef ref = ObjectRef::of(object);
+  if (ref.object() != object) {
+    throw UsageError(std::string("tricolor: ") + what + " was given a pointer into the middle of an object of type " +
+                     type_name(ref) + ". Pass the pointer Heap::make returned (not one to a base class at another "
+                     "address, or to a member).");
+  }
+}
+
+WeakCell* HeapState::weak_cell(Mutator& m, const void* object) {
+  check_object_start(object, "a weak handle");
+  if (WeakCell* cell = specials_.find_weak(object)) return cell;
+  // The allocation is a safepoint: the object stays rooted over it.
+  m.begin_construction(object);
+  void* p;
+  try {
+    p = m.allocate(sizeof(WeakCell), span_class_for<WeakCell>(sizeof(WeakCell)));
+  } catch (...) {
+    m.end_construction();
+    throw;
+  }
+  m.end_construction();
+  auto* cell = ::new (p) WeakCell();
+  cell->target.store(object, std::memory_order_relaxed);  // published by the store of the cell
+  cell->heap = this;
+  // Another thread may have given the object a cell meanwhile; then ours is
+  // garbage, never handed out.
+  return specials_.attach_weak(object, cell);
+}
+
+const void* HeapState::weak_target(const WeakCell& cell) {
+  Mutator::current(heap_);  // throws if the thread may not read this heap
+  // Only a stop of the world changes sweepgen, and this thread is running.
+  const std::uint32_t sg = spans_.sweepgen();
+  const void* target = sweep_done_gen_.load(std::memory_order_acquire) == sg
+                           ? cell.target.load(std::memory_order_acquire)
+                           : specials_.weak_target_while_sweeping(cell, sg);
+  // While marking, an object handed out from a weak handle is shaded, as
+  // the deletion barrier shades a pointer loaded from a field that is then
+  // overwritten: it may have been unreachable when marking began, and the
+  // snapshot would not include it (Go's weak.Pointer.Value does the same).
+  if (target != nullptr && barriers::barrier_enabled()) barriers::shade_pair(nullptr, target);
+  return target;
+}
+
+void HeapState::set_finalizer(const void* object, std::function<void(void*)> fn) {
+  check_object_start(object, "set_finalizer");
+  finalizers_.start();
+  specials_.set_finalizer(object, std::move(fn));
+}
+
+bool HeapState::clear_finalizer(const void* object) {
+  check_object_start(object, "clear_finalizer");
+  return specials_.clear_finalizer(object);
+}
+
+void HeapState::add_cleanup(const void* object, std::function<void()> fn, const void* keep) {
+  check_object_start(object, "add_cleanup");
+  if (keep == object) {
+    throw UsageError("tricolor: add_cleanup was given the object itself as the cleanup's argument; the argument is "
+                     "kept alive until the cleanup runs, so the object would never die. Pass what the cleanup needs "
+                     "(a file descriptor, an ID) instead.");
+  }
+  finalizers_.start();
+  specials_.add_cleanup(object, std::move(fn), keep);
+}
+
+void HeapState::mark_special_roots(Marker& marker) {
+  specials_.mark_roots(marker);
+  finalizers_.mark_roots(marker);
 }
 
 }  // namespace tricolor::gc

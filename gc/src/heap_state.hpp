@@ -36,6 +36,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -47,8 +48,11 @@
 #include "tricolor/options.hpp"
 #include "clock.hpp"
 #include "event_log.hpp"
+#include "finalizer_queue.hpp"
 #include "pacer.hpp"
 #include "pause_buckets.hpp"
+#include "specials.hpp"
+#include "tricolor/weak.hpp"
 #include "work_pool.hpp"
 
 namespace tricolor::gc {
@@ -88,6 +92,14 @@ class HeapState {
   GcStats gc_stats();
   // Heap destruction: every object dies and its destructor runs.
   void destroy_all();
+
+  // ---- Weak handles, finalizers and cleanups (specials.hpp).
+  WeakCell* weak_cell(Mutator& m, const void* object);
+  const void* weak_target(const WeakCell& cell);
+  void set_finalizer(const void* object, std::function<void(void*)> fn);
+  bool clear_finalizer(const void* object);
+  void add_cleanup(const void* object, std::function<void()> fn, const void* keep);
+  void run_finalizers() { finalizers_.wait_idle(); }
 
   // Pointers a thread's write barrier recorded (barriers::BarrierSink).
   static void shade_barrier_entries(const void* const* pointers, std::size_t count);
@@ -148,12 +160,29 @@ class HeapState {
   void verify_marking();
   template <class F>
   void for_each_root(F&& f);
+  // Greys what specials and the finalizer queue keep alive.
+  void mark_special_roots(Marker& marker);
+  // After mark termination: sweeps the caches of threads that will not
+  // resume soon, waits for the rest, and then publishes sweep_done_gen_.
+  void finish_sweep_of_caches(std::unique_lock<std::mutex>& lock);
+  // A cached span given back: its thread's cache is now of this sweepgen.
+  void release_cache(Mutator& m, std::uint32_t sg);
   static void destroy_dead(void* context, void* cell) noexcept;
+  // `object` must be where a managed object starts (the pointer Heap::make
+  // returned); throws UsageError, naming `what` was asked, otherwise.
+  static void check_object_start(const void* object, const char* what);
 
   const Heap& heap_;
   const Options options_;
   alloc::SpanHeap spans_;
   WorkPool pool_;
+  FinalizerQueue finalizers_;
+  Specials specials_;
+  // The sweepgen whose sweep has processed every span: from then on until
+  // the next mark termination, a weak cell that names an object names a
+  // live one, and reading it takes no lock. Release/acquire: the clears of
+  // the sweep happen before a reader that sees the generation.
+  std::atomic<std::uint32_t> sweep_done_gen_;
 
   std::mutex mu_;
   std::condition_variable changed_;  // any mutator state, stop, phase or cycle change

@@ -38,6 +38,13 @@ class Marker final : public Visitor {
   }
   // Greys an object known to be in this heap.
   void shade(const void* object) { shade_in(object, alloc::Segment::span_of(object)); }
+  // Greys what the object in `cell` points to, but not the object itself
+  // (an object with a finalizer, Go's markrootSpans).
+  void scan_children(const void* cell, const alloc::Span* span) {
+    if (span->spanclass.noscan()) return;
+    scan(reinterpret_cast<std::uintptr_t>(cell));
+    flush_visited();
+  }
   // Scans grey objects until none is left here or in the pool.
   void drain() { drain_until(UINT64_MAX); }
   // Mark work is counted in bytes, as Go's scan work: the size of every

@@ -47,6 +47,14 @@ Mutator& Mutator::find(const Heap& heap) {
                    "tricolor::ThreadScope for the heap on this thread first.");
 }
 
+Mutator& Mutator::of_object(const void* object) {
+  for (Mutator* m = t_current_; m != nullptr; m = m->outer_) {
+    if (m->cache_.heap().owns(object)) return *m;
+  }
+  throw UsageError("tricolor: this thread is not attached to the heap of the object it is using. Create a "
+                   "tricolor::ThreadScope for the heap on this thread first.");
+}
+
 void Mutator::respond() { state_.respond(*this); }
 void Mutator::mark_new(void* cell) noexcept { state_.mark_new(cell); }
 void Mutator::enter_blocking() { state_.enter_blocking(*this); }

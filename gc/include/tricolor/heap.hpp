@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <new>
 #include <type_traits>
@@ -68,10 +69,44 @@ class Heap {
   // previous limit; a negative argument only reads it.
   std::int64_t set_memory_limit(std::int64_t limit);
 
+  // Finalizers (Go's runtime.SetFinalizer): once `object` is unreachable,
+  // `f(object)` runs once, on the heap's finalizer thread, which is attached
+  // to the heap (f may allocate and use managed objects). The object and
+  // everything it reaches stay alive until f has run; if f makes the object
+  // reachable again it lives on, without a finalizer, and is freed the next
+  // time it is found unreachable. One finalizer per object (a second one
+  // is a UsageError). As in Go, an object reachable from itself through a
+  // cycle that includes its finalizer's object is never finalized nor
+  // freed: give cycles cleanups instead. `f` must not hold the object or
+  // other managed pointers (hold a GlobalRoot if it must, knowing that it
+  // keeps that object alive). Finalizers still queued when the heap is
+  // destroyed do not run.
+  template <class T, class F>
+  void set_finalizer(T* object, F f);
+  // Removes the object's finalizer; returns whether it had one.
+  template <class T>
+  bool clear_finalizer(T* object);
+  // Cleanups (Go 1.24's runtime.AddCleanup): once `object` is unreachable
+  // and freed, `fn(arg)` runs on the finalizer thread. The object is not
+  // brought back; an object may have several cleanups, which run in no
+  // particular order, and cycles of objects with cleanups are collected.
+  // If `arg` is a pointer to a managed object, that object is kept alive
+  // until the cleanup has run; it may not be `object` itself (a
+  // UsageError), and if it reaches `object`, the object never dies.
+  template <class T, class F, class A>
+  void add_cleanup(T* object, F fn, A arg);
+  // Waits until every finalizer and cleanup queued so far has run (after
+  // collect(), those of every object that collection found unreachable).
+  // The calling thread counts as blocking meanwhile.
+  void run_finalizers();
+
  private:
   friend class ThreadScope;
   template <class T, class... Args>
   T* construct(gc::Mutator& m, std::size_t bytes, Args&&... args);
+  void set_finalizer_erased(const void* object, std::function<void(void*)> f);
+  bool clear_finalizer_erased(const void* object);
+  void add_cleanup_erased(const void* object, std::function<void()> fn, const void* keep);
 
   std::unique_ptr<gc::HeapState> state_;
 };
@@ -152,6 +187,27 @@ T* Heap::construct(gc::Mutator& m, std::size_t bytes, Args&&... args) {
   m.end_construction();
   if constexpr (header != 0) gc::set_constructed(cell);
   return result;
+}
+
+template <class T, class F>
+void Heap::set_finalizer(T* object, F f) {
+  static_assert(std::is_invocable_v<F&, T*>, "tricolor: a finalizer is called as f(object)");
+  set_finalizer_erased(object, [f = std::move(f)](void* o) mutable { f(static_cast<T*>(o)); });
+}
+
+template <class T>
+bool Heap::clear_finalizer(T* object) {
+  return clear_finalizer_erased(object);
+}
+
+template <class T, class F, class A>
+void Heap::add_cleanup(T* object, F fn, A arg) {
+  static_assert(std::is_invocable_v<F&, A&>, "tricolor: a cleanup is called as fn(arg)");
+  const void* keep = nullptr;
+  if constexpr (std::is_pointer_v<A>) {
+    if constexpr (std::is_base_of_v<Object, std::remove_cv_t<std::remove_pointer_t<A>>>) keep = arg;
+  }
+  add_cleanup_erased(object, [fn = std::move(fn), arg = std::move(arg)]() mutable { fn(arg); }, keep);
 }
 
 }  // namespace tricolor

@@ -10,4 +10,5 @@
 #include "tricolor/root.hpp"
 #include "tricolor/usage_error.hpp"
 #include "tricolor/visitor.hpp"
+#include "tricolor/weak.hpp"
 #include "tricolor/alloc/out_of_memory.hpp"

@@ -76,6 +76,13 @@ class alignas(128) Span {
  public:
   std::uint32_t alloc_count_at_cache = 0;  // to count Mallocs when uncached
   std::atomic<std::uint32_t> sweepgen{0};
+  // Records the layer above attaches to some of the span's objects (the
+  // collector's finalizers and weak handles: Go's span specials); opaque
+  // here. A non-null value makes the span's sweep report the span to
+  // SpanHeapOptions::on_specials before it frees anything. Sequentially
+  // consistent, with the store of sweepgen that claims a sweep: see
+  // SpanHeap::sweep_span.
+  std::atomic<void*> specials{nullptr};
 
   // ---- Links: a central list or a page-heap free list, never both.
   Span* next = nullptr;

@@ -31,6 +31,13 @@ struct SpanHeapOptions {
   // Called for every dead object of a finalize span class as it is swept.
   Span::DeadObjectFn on_dead = nullptr;
   void* on_dead_context = nullptr;
+  // Called, with the sweep owned and before the bitmap swap, for every
+  // span whose `specials` is set. It may set mark bits (an object it keeps
+  // survives the sweep) and must leave `specials` null if no marked object
+  // keeps one. Must not throw.
+  using SpecialsFn = void (*)(void* context, Span* span) noexcept;
+  SpecialsFn on_specials = nullptr;
+  void* on_specials_context = nullptr;
 };
 
 struct SizeClassCount {
@@ -113,6 +120,8 @@ class SpanHeap {
   PageHeap pages_;
   const Span::DeadObjectFn on_dead_;
   void* const on_dead_context_;
+  const SpanHeapOptions::SpecialsFn on_specials_;
+  void* const on_specials_context_;
   std::atomic<std::uint32_t> sweepgen_{0};
   // The first central that may still hold unswept spans. Unswept sets only
   // shrink during a cycle, so the cursor only moves forward (Go's

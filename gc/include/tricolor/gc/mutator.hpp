@@ -99,6 +99,11 @@ class Mutator {
   void enter_blocking();
   void leave_blocking();
 
+  // This thread's mutator for the heap that holds `object`; throws
+  // UsageError if the thread is attached to none that does.
+  static Mutator& of_object(const void* object);
+  HeapState& heap_state() const noexcept { return state_; }
+
   // This thread's mutator for `heap`, or nullptr if it is not attached.
   static Mutator* lookup(const Heap& heap) noexcept {
     for (Mutator* m = t_current_; m != nullptr; m = m->outer_) {
