@@ -39,6 +39,15 @@ class CheckmarkVisitor final : public Visitor {
 
  private:
   void visit(const void* object) override { check(object); }
+  // The ephemeron rule: a value whose key is marked must be marked.
+  void visit_ephemeron(const WeakCell* key_cell, const void* value) override {
+    if (key_cell == nullptr) return;
+    check(key_cell);
+    const void* key = key_cell->target.load(std::memory_order_acquire);
+    if (key == nullptr || value == nullptr) return;
+    const ObjectRef ref = ObjectRef::of(key);
+    if (ref.span->is_marked(ref.index)) check(value);
+  }
 
   void check(const void* object) {
     const ObjectRef ref = ObjectRef::of(object);

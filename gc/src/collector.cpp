@@ -119,7 +119,10 @@ void HeapState::run_cycle(GcReason reason) {
       m->root_scan_ = Mutator::RootScan::kDone;
       m->attention_.fetch_and(~std::uint32_t{Mutator::kScanRoots}, std::memory_order_relaxed);
     }
-    marker.drain();
+    do {
+      marker.drain();
+      marker.publish_ephemerons();
+    } while (resolve_ephemerons());
     marked_bytes_.fetch_add(marker.marked_bytes(), std::memory_order_relaxed);
     mark_work_.fetch_add(marker.work_done(), std::memory_order_relaxed);
     const std::uint64_t spent = thread_cpu_ns() - cpu;
@@ -215,8 +218,9 @@ void HeapState::concurrent_mark(std::unique_lock<std::mutex>& lock) {
     }
     lock.unlock();
     mark_round();
+    const bool resolved = resolve_ephemerons();
     lock.lock();
-    if (pool_.has_work()) continue;
+    if (resolved || pool_.has_work()) continue;
     if (!all_roots_greyed()) {
       // A running thread greys its roots at its next safepoint; its scan,
       // or its blocking or waiting, wakes us. One that blocked while we
@@ -230,9 +234,37 @@ void HeapState::concurrent_mark(std::unique_lock<std::mutex>& lock) {
     // Go's gcMarkDone: stop, and if a barrier buffer flushed on the way to
     // the safepoints greyed anything, restart the world and keep marking.
     stop_the_world(lock, nullptr, Pause::Kind::kMarkTermination);
-    if (!pool_.has_work() && all_roots_greyed()) return;  // with the world stopped
+    // With the world stopped. Ephemerons are settled unless something was
+    // marked since the last pass (a white key among them, perhaps, shaded
+    // by a barrier buffer flushed on the way here).
+    const bool ephemerons_settled = !pool_.has_ephemerons() ||
+                                    marked_bytes_.load(std::memory_order_relaxed) == marked_at_resolve_;
+    if (!pool_.has_work() && all_roots_greyed() && ephemerons_settled) return;
     start_the_world(lock);
   }
+}
+
+bool HeapState::resolve_ephemerons() {
+  std::vector<PendingEphemeron> pending = pool_.take_ephemerons();
+  std::uint64_t marked = 0;
+  if (!pending.empty()) {
+    Marker marker(spans_, pool_);
+    std::vector<PendingEphemeron> waiting;
+    for (const PendingEphemeron& e : pending) {
+      const alloc::Span* span = alloc::Segment::span_of(e.key);
+      if (span->is_marked(span->object_index(e.key))) {
+        marker.mark_root(e.value);
+      } else {
+        waiting.push_back(e);
+      }
+    }
+    pool_.defer_ephemerons(waiting);
+    marked = marker.marked_bytes();
+    marked_bytes_.fetch_add(marked, std::memory_order_relaxed);
+    mark_work_.fetch_add(marker.work_done(), std::memory_order_relaxed);
+  }  // the marker's grey objects go to the pool here
+  marked_at_resolve_ = marked_bytes_.load(std::memory_order_relaxed);
+  return marked != 0;
 }
 
 bool HeapState::all_roots_greyed() const {
@@ -264,6 +296,7 @@ bool HeapState::flush_handshake(std::unique_lock<std::mutex>& lock) {
 
 void HeapState::mark_termination(std::unique_lock<std::mutex>&) {
   if (options_.checkmark) verify_marking();
+  pool_.clear_ephemerons();
   set_marking(false);
   phase_ = Phase::kSweep;
   // Live: what marking reached, plus what was allocated (black) meanwhile.

@@ -65,6 +65,10 @@ WeakCell* weak_cell(const void* object) {
   return m.heap_state().weak_cell(m, object);
 }
 
+const WeakCell* find_weak_cell(const void* object) {
+  return Mutator::of_object(object).heap_state().find_weak_cell(object);
+}
+
 const void* weak_target(const WeakCell* cell) {
   return cell == nullptr ? nullptr : cell->heap->weak_target(*cell);
 }

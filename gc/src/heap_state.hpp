@@ -95,6 +95,7 @@ class HeapState {
 
   // ---- Weak handles, finalizers and cleanups (specials.hpp).
   WeakCell* weak_cell(Mutator& m, const void* object);
+  const WeakCell* find_weak_cell(const void* object) { return specials_.find_weak(object); }
   const void* weak_target(const WeakCell& cell);
   void set_finalizer(const void* object, std::function<void(void*)> fn);
   bool clear_finalizer(const void* object);
@@ -153,6 +154,10 @@ class HeapState {
   bool flush_handshake(std::unique_lock<std::mutex>& lock);
   bool all_roots_greyed() const;  // mu_ held
   void mark_termination(std::unique_lock<std::mutex>& lock);
+  // Marks the values of waiting ephemerons whose keys are marked now;
+  // returns whether that marked anything (then marking goes on, and the
+  // pass runs again: the fixed point of ephemeron marking).
+  bool resolve_ephemerons();
   void mark_round();
   void worker_main(unsigned index);
   void mark_as_worker(bool fractional);
@@ -218,6 +223,8 @@ class HeapState {
   // Marked bytes of this cycle, summed from the markers as they finish.
   std::atomic<std::uint64_t> marked_bytes_{0};
   std::atomic<std::uint64_t> mark_work_{0};
+  // marked_bytes_ after the last ephemeron pass (collector thread only).
+  std::uint64_t marked_at_resolve_ = 0;
 
   // The pacer's settings and what it decided. Relaxed atomics: allocating
   // threads read them on their 64 KiB reports; they change under mu_.

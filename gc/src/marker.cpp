@@ -33,6 +33,26 @@ void Marker::visit(const void* object) {
   ++visited_count_;
 }
 
+void Marker::visit_ephemeron(const WeakCell* key_cell, const void* value) {
+  if (key_cell == nullptr) return;
+  visit(key_cell);  // the pair holds its key's cell as a WeakMember does
+  // Marking runs only after the last sweep has cleared the cells of dead
+  // objects: a cell that names an object names an allocated one.
+  const void* key = key_cell->target.load(std::memory_order_acquire);
+  if (key == nullptr || value == nullptr) return;
+  work_done_ += sizeof(void*);
+  const alloc::Span* span = alloc::Segment::span_of(key);
+  if (span->is_marked(span->object_index(key))) {
+    visit(value);
+    return;
+  }
+  // The key may still be marked later in this phase: the value waits for the
+  // collector's ephemeron pass. (A value stored into the pair meanwhile is
+  // shaded by the store's barrier.)
+  ephemerons_.push_back({key, value});
+  if (ephemerons_.size() >= WorkBlock::kEntries) publish_ephemerons();
+}
+
 void Marker::flush_visited() {
   for (; visited_count_ != 0; --visited_count_, visited_head_ = (visited_head_ + 1) % kShadeAhead) {
     shade_in(visited_[visited_head_].object, visited_[visited_head_].span);

@@ -16,11 +16,13 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "object_info.hpp"
 #include "tricolor/alloc/segment.hpp"
 #include "tricolor/alloc/span_heap.hpp"
 #include "tricolor/visitor.hpp"
+#include "tricolor/weak.hpp"
 #include "work_pool.hpp"
 
 namespace tricolor::gc {
@@ -29,7 +31,10 @@ class Marker final : public Visitor {
  public:
   static constexpr std::size_t kChunkBytes = 128 << 10;
 
-  Marker(alloc::SpanHeap& spans, WorkPool& pool) : spans_(spans), work_(pool) {}
+  Marker(alloc::SpanHeap& spans, WorkPool& pool) : spans_(spans), pool_(pool), work_(pool) {}
+  ~Marker() { publish_ephemerons(); }
+  Marker(const Marker&) = delete;
+  Marker& operator=(const Marker&) = delete;
 
   // Greys a root. Roots are per thread or global and may point into other
   // heaps; those objects are not ours to mark.
@@ -57,6 +62,10 @@ class Marker final : public Visitor {
   // is left.
   bool drain_local(std::uint64_t work);
   MarkStack& stack() noexcept { return work_; }
+  // Hands the ephemerons this marker found with white keys to the pool.
+  void publish_ephemerons() {
+    if (!ephemerons_.empty()) pool_.defer_ephemerons(ephemerons_);
+  }
 
   // Bytes of the objects this marker turned grey or black.
   std::uint64_t marked_bytes() const noexcept { return marked_bytes_; }
@@ -64,6 +73,7 @@ class Marker final : public Visitor {
 
  private:
   void visit(const void* object) override;
+  void visit_ephemeron(const WeakCell* key, const void* value) override;
   void shade_in(const void* object, alloc::Span* span);
   // Shades what visit() left in the pipeline.
   void flush_visited();
@@ -72,7 +82,9 @@ class Marker final : public Visitor {
   bool drain_impl(std::uint64_t work);
 
   alloc::SpanHeap& spans_;
+  WorkPool& pool_;
   MarkStack work_;
+  std::vector<PendingEphemeron> ephemerons_;
   // visit() does not shade a pointer at once: it prefetches the pointer's
   // span (whose first two cache lines hold what shading reads, the mark
   // bits included) and shades it kShadeAhead visits later, so that the

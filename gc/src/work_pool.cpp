@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <new>
+#include <utility>
 
 namespace tricolor::gc {
 
@@ -105,6 +106,28 @@ void MarkStack::balance() {
   for (std::size_t i = 0; i < n; ++i) half->entries[i] = block_->entries[block_->count + i];
   half->count = n;
   pool_.put_full(half);
+}
+
+void WorkPool::defer_ephemerons(std::vector<PendingEphemeron>& batch) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ephemerons_.insert(ephemerons_.end(), batch.begin(), batch.end());
+  batch.clear();
+}
+
+std::vector<PendingEphemeron> WorkPool::take_ephemerons() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return std::exchange(ephemerons_, {});
+}
+
+bool WorkPool::has_ephemerons() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return !ephemerons_.empty();
+}
+
+void WorkPool::clear_ephemerons() {
+  std::lock_guard<std::mutex> lock(mu_);
+  ephemerons_.clear();
+  ephemerons_.shrink_to_fit();
 }
 
 }  // namespace tricolor::gc

@@ -13,6 +13,10 @@
 // Whether marking is done is decided by the collector afterwards (it asks
 // the mutators to flush and checks again with the world stopped).
 //
+// Ephemerons wait here too: a pair scanned while its key was still white
+// leaves (key, value) in the pool, and the collector marks the value once
+// the key is marked (HeapState::resolve_ephemerons).
+//
 // An entry is an object's cell address, with the chunk index of a large
 // array in the top 16 bits (user-space addresses on x86-64 and AArch64 fit
 // in 48 bits).
@@ -23,8 +27,14 @@
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
+#include <vector>
 
 namespace tricolor::gc {
+
+struct PendingEphemeron {
+  const void* key;    // the key object, white when the pair was scanned
+  const void* value;  // the value the pair held then
+};
 
 struct WorkBlock {
   static constexpr std::size_t kEntries = 254;  // a 2 KiB block, as Go's workbuf
@@ -48,6 +58,14 @@ class WorkPool {
   // are taken under the pool's lock or with the world stopped.
   bool has_work() const noexcept { return full_count_.load(std::memory_order_relaxed) != 0; }
 
+  // ---- Ephemerons waiting for their keys.
+  void defer_ephemerons(std::vector<PendingEphemeron>& batch);
+  std::vector<PendingEphemeron> take_ephemerons();
+  bool has_ephemerons();
+  // Drops them all (at mark termination: their keys died, and their values
+  // with them unless something else holds those).
+  void clear_ephemerons();
+
   // ---- Rounds of mark workers.
   void begin_round(unsigned workers) noexcept;
   // A full block for a worker of the round, waiting while other workers may
@@ -63,6 +81,7 @@ class WorkPool {
   WorkBlock* full_ = nullptr;
   WorkBlock* empty_ = nullptr;
   std::atomic<std::size_t> full_count_{0};
+  std::vector<PendingEphemeron> ephemerons_;
   unsigned round_workers_ = 0;
   unsigned waiting_ = 0;
   bool quiescent_ = true;

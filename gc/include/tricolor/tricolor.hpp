@@ -3,6 +3,7 @@
 #pragma once
 
 #include "tricolor/array.hpp"
+#include "tricolor/ephemeron.hpp"
 #include "tricolor/heap.hpp"
 #include "tricolor/member.hpp"
 #include "tricolor/object.hpp"

@@ -14,6 +14,9 @@
 namespace tricolor {
 
 class Visitor;
+namespace gc {
+struct WeakCell;
+}
 
 // A type that reports its managed pointers: it has `void trace(Visitor&) const`.
 template <class T>
@@ -33,6 +36,10 @@ class Visitor {
     part.trace(*this);
   }
 
+  // An ephemeron (see ephemeron.hpp): `value` is traced only if the object
+  // `key` names is alive. Ephemeron<K, V>::trace calls this.
+  void ephemeron(const gc::WeakCell* key, const void* value) { visit_ephemeron(key, value); }
+
   Visitor(const Visitor&) = delete;
   Visitor& operator=(const Visitor&) = delete;
 
@@ -41,6 +48,7 @@ class Visitor {
   ~Visitor() = default;
   // `object` points at a managed object (the T* a Member holds).
   virtual void visit(const void* object) = 0;
+  virtual void visit_ephemeron(const gc::WeakCell* key, const void* value) = 0;
 };
 
 }  // namespace tricolor

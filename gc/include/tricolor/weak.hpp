@@ -47,6 +47,8 @@ struct WeakCell final : Object {
 // calling thread is not attached to the object's heap, or if `object` is
 // not the start of a managed object.
 WeakCell* weak_cell(const void* object);
+// The weak cell of `object` if it has one, else nullptr; never allocates.
+const WeakCell* find_weak_cell(const void* object);
 // The cell's target if it is alive, else nullptr. `cell` may be null.
 // Throws UsageError if the calling thread is not attached to its heap.
 const void* weak_target(const WeakCell* cell);
