@@ -114,6 +114,7 @@ void HeapState::run_cycle(GcReason reason) {
     const std::uint64_t cpu = thread_cpu_ns();
     Marker marker(spans_, pool_);
     for_each_root([&](const void* object) { marker.mark_root(object); });
+    for (Mutator* m : mutators_) age_pools(*m, marker);
     mark_special_roots(marker);
     for (Mutator* m : mutators_) {
       m->root_scan_ = Mutator::RootScan::kDone;

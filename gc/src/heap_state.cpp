@@ -218,13 +218,47 @@ void HeapState::leave_blocking(Mutator& m) {
 }
 
 void HeapState::scan_roots_of(Mutator& m, Marker& marker) {
-  std::uint64_t n = m.constructing_.size();
+  std::uint64_t n = m.constructing_.size() + age_pools(m, marker);
   m.roots_.list.for_each([&](const barriers::RootNode& node) {
     marker.mark_root(node.object());
     ++n;
   });
   for (const void* object : m.constructing_) marker.mark_root(object);
   roots_bytes_.fetch_add(n * sizeof(void*), std::memory_order_relaxed);
+}
+
+std::uint64_t HeapState::age_pools(Mutator& m, Marker& marker) {
+  std::uint64_t n = 0;
+  std::lock_guard<std::mutex> guard(pools_mu_);
+  for (std::size_t id = 0; id < m.pool_locals_.size(); ++id) {
+    PoolLocal& local = m.pool_locals_[id];
+    if (local.generation_ == 0) continue;
+    if (pool_generations_[id] != local.generation_) {  // its pool is gone
+      local = PoolLocal();
+      continue;
+    }
+    local.victims_.swap(local.recent_);
+    local.recent_.clear();
+    for (const void* p : local.victims_) marker.mark_root(p);
+    n += local.victims_.size();
+  }
+  return n;
+}
+
+PoolHandle HeapState::register_pool() {
+  std::lock_guard<std::mutex> guard(pools_mu_);
+  auto free = std::find(pool_generations_.begin(), pool_generations_.end(), 0);
+  const auto id = static_cast<std::uint32_t>(free - pool_generations_.begin());
+  if (free == pool_generations_.end()) pool_generations_.push_back(0);
+  pool_generations_[id] = ++last_pool_generation_;
+  return {id, pool_generations_[id]};
+}
+
+void HeapState::unregister_pool(PoolHandle h) {
+  // Each thread's part is dropped by its next root scan, or reset when a
+  // new pool with this id reaches it.
+  std::lock_guard<std::mutex> guard(pools_mu_);
+  pool_generations_[h.id] = 0;
 }
 
 // ---- Stopping the world.

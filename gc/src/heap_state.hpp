@@ -102,6 +102,12 @@ class HeapState {
   void add_cleanup(const void* object, std::function<void()> fn, const void* keep);
   void run_finalizers() { finalizers_.wait_idle(); }
 
+  // ---- Pools (pool.hpp).
+  PoolHandle register_pool();
+  void unregister_pool(PoolHandle h);
+
+  static HeapState& of(const Heap& heap) noexcept { return *heap.state_; }
+
   // Pointers a thread's write barrier recorded (barriers::BarrierSink).
   static void shade_barrier_entries(const void* const* pointers, std::size_t count);
 
@@ -137,6 +143,9 @@ class HeapState {
   // After a wait, before the thread touches the heap again (Go's acquirep).
   void resume(std::unique_lock<std::mutex>& lock, Mutator& m);
   void scan_roots_of(Mutator& m, Marker& marker);
+  // Part of a thread's root scan: what its pools got since the last scan
+  // becomes their victims, and is greyed; the old victims are dropped.
+  std::uint64_t age_pools(Mutator& m, Marker& marker);
 
   // ---- The collector thread (collector.cpp).
   void start_collector();
@@ -183,6 +192,11 @@ class HeapState {
   WorkPool pool_;
   FinalizerQueue finalizers_;
   Specials specials_;
+  // The pools' registry: by id, the generation of the pool that has it
+  // (0: free). Read by root scans; changed when a pool is made or destroyed.
+  std::mutex pools_mu_;
+  std::vector<std::uint64_t> pool_generations_;
+  std::uint64_t last_pool_generation_ = 0;
   // The sweepgen whose sweep has processed every span: from then on until
   // the next mark termination, a weak cell that names an object names a
   // live one, and reading it takes no lock. Release/acquire: the clears of

@@ -55,6 +55,23 @@ Mutator& Mutator::of_object(const void* object) {
                    "tricolor::ThreadScope for the heap on this thread first.");
 }
 
+PoolHandle Mutator::register_pool() { return state_.register_pool(); }
+
+void Mutator::unregister_pool(const Heap& heap, PoolHandle h) { HeapState::of(heap).unregister_pool(h); }
+
+PoolLocal& Mutator::pool_local_slow(PoolHandle h) {
+  if (h.id >= pool_locals_.size()) {
+    // Grown while this thread runs, and so not while its roots are scanned.
+    pool_locals_.resize(h.id + 1);
+  }
+  PoolLocal& local = pool_locals_[h.id];
+  // What an earlier pool with this id left here is not this pool's.
+  local.recent_.clear();
+  local.victims_.clear();
+  local.generation_ = h.generation;
+  return local;
+}
+
 void Mutator::respond() { state_.respond(*this); }
 void Mutator::mark_new(void* cell) noexcept { state_.mark_new(cell); }
 void Mutator::enter_blocking() { state_.enter_blocking(*this); }

@@ -184,9 +184,9 @@ TEST_CASE("cleanup and finalizer misuse is a UsageError that changes nothing") {
   Root<Counted> obj = heap.make<Counted>(1);
   CHECK_THROWS_AS(heap.add_cleanup(obj.get(), [](Counted*) {}, obj.get()), UsageError);
   CHECK_THROWS_AS(heap.set_finalizer(&obj->right, [](Member<Counted>*) {}), UsageError);
-  std::thread([&] {
+  test::run_on_thread(heap, [&] {
     CHECK_THROWS_AS(heap.set_finalizer(obj.get(), [](Counted*) {}), UsageError);  // not attached
-  }).join();
+  });
   // run_finalizers from a finalizer would wait for itself.
   std::atomic<bool> threw{false};
   {
@@ -230,7 +230,7 @@ TEST_CASE("finalizer: many objects finalized while several threads allocate") {
       }
     });
   }
-  for (std::thread& th : threads) th.join();
+  test::join_all(heap, threads);
   collect_and_finalize(heap);
   collect_and_finalize(heap);
   CHECK(runs == kThreads * per_thread);

@@ -3,6 +3,9 @@
 
 #include <atomic>
 #include <cstddef>
+#include <thread>
+#include <utility>
+#include <vector>
 
 #include <tricolor/tricolor.hpp>
 
@@ -62,6 +65,19 @@ inline Options paced_options() {
   o.gc_percent = 100;
   o.forced_gc_period_ns = 0;
   return o;
+}
+
+// An attached thread that waits for others must not hold up the
+// collections they need: it joins them as a blocking thread.
+inline void join_all(Heap& heap, std::vector<std::thread>& threads) {
+  BlockingScope blocked{heap};
+  for (std::thread& t : threads) t.join();
+}
+template <class F>
+void run_on_thread(Heap& heap, F&& f) {
+  std::vector<std::thread> one;
+  one.emplace_back(std::forward<F>(f));
+  join_all(heap, one);
 }
 
 }  // namespace tricolor::test

@@ -166,7 +166,10 @@ TEST_CASE("weak: a weak handle handed to another thread reads the target until i
   target = nullptr;
   heap.collect();
   step.store(2);
-  reader.join();
+  {
+    BlockingScope blocked{heap};
+    reader.join();
+  }
   CHECK(seen_alive == 42);
   CHECK(seen_dead);
 }
@@ -211,10 +214,10 @@ TEST_CASE("weak: between mark termination and the sweep of its span, a dead targ
   SweepGate::state.store(0);
   // The gate's span must be on the central lists, where the collector's
   // background sweep finds it: made by a thread whose cache has gone back.
-  std::thread([&] {
+  test::run_on_thread(heap, [&] {
     ThreadScope t{heap};
     heap.make<SweepGate>();
-  }).join();
+  });
   Root<Big> alive = heap.make<Big>();
   WeakRoot<Big> alive_weak = alive.get();
   WeakRoot<Big> dead_weak = heap.make<Big>();
@@ -233,7 +236,10 @@ TEST_CASE("weak: between mark termination and the sweep of its span, a dead targ
     SweepGate::state.store(2);
   });
   heap.collect();
-  reader.join();
+  {
+    BlockingScope blocked{heap};
+    reader.join();
+  }
   CHECK(dead_read_null);
   CHECK(alive_read == alive.get());
   CHECK(dead_weak.get() == nullptr);
@@ -276,7 +282,7 @@ TEST_CASE("weak: many threads read and make weak handles while cycles run back t
     });
   }
   while (done.load() != kThreads) heap.collect();
-  for (std::thread& th : threads) th.join();
+  test::join_all(heap, threads);
   CHECK(!failed);
   CHECK(heap.gc_stats().num_gc > 10);
 }
@@ -289,10 +295,10 @@ TEST_CASE("weak: misuse is a UsageError") {
     WeakRoot<TreeNode> w = n.get();
     // A pointer into the middle of an object.
     CHECK_THROWS_AS(WeakRoot<Member<TreeNode>>(&n->right), UsageError);
-    std::thread([&] {
+    test::run_on_thread(heap, [&] {
       // Not attached: neither reading nor making is allowed.
       CHECK_THROWS_AS(w.get(), UsageError);
       CHECK_THROWS_AS(WeakRoot<TreeNode>(n.get()), UsageError);
-    }).join();
+    });
   }
 }

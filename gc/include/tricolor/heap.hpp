@@ -102,6 +102,7 @@ class Heap {
 
  private:
   friend class ThreadScope;
+  friend class gc::HeapState;
   template <class T, class... Args>
   T* construct(gc::Mutator& m, std::size_t bytes, Args&&... args);
   void set_finalizer_erased(const void* object, std::function<void(void*)> f);

@@ -23,6 +23,36 @@ namespace tricolor::gc {
 
 class HeapState;
 
+// A Pool (pool.hpp) as the heap knows it: an id, and the generation that
+// tells it from an earlier pool that had the same id.
+struct PoolHandle {
+  std::uint32_t id;
+  std::uint64_t generation;
+};
+
+// One thread's part of one Pool. Only its thread gets and puts; the
+// thread's root scan ages it (HeapState::age_pools), run by the thread
+// itself or by the collector while the thread cannot run, so no lock is
+// needed on either side.
+class PoolLocal {
+ public:
+  const void* get() noexcept {
+    std::vector<const void*>& from = !recent_.empty() ? recent_ : victims_;
+    if (from.empty()) return nullptr;
+    const void* p = from.back();
+    from.pop_back();
+    return p;
+  }
+  void put(const void* object) { recent_.push_back(object); }
+
+ private:
+  friend class HeapState;
+  friend class Mutator;
+  std::uint64_t generation_ = 0;  // the pool's; 0: unused
+  std::vector<const void*> recent_;   // put since the last root scan
+  std::vector<const void*> victims_;  // put before it: dropped at the next one
+};
+
 class Mutator {
  public:
   // Guarded by the heap's lock. A stop-the-world waits until no attached
@@ -104,6 +134,17 @@ class Mutator {
   static Mutator& of_object(const void* object);
   HeapState& heap_state() const noexcept { return state_; }
 
+  // Pools: this thread's part of the pool `h`.
+  PoolLocal& pool_local(PoolHandle h) {
+    if (h.id < pool_locals_.size() && pool_locals_[h.id].generation_ == h.generation) [[likely]] {
+      return pool_locals_[h.id];
+    }
+    return pool_local_slow(h);
+  }
+  PoolHandle register_pool();
+  // Any thread, attached or not.
+  static void unregister_pool(const Heap& heap, PoolHandle h);
+
   // This thread's mutator for `heap`, or nullptr if it is not attached.
   static Mutator* lookup(const Heap& heap) noexcept {
     for (Mutator* m = t_current_; m != nullptr; m = m->outer_) {
@@ -126,6 +167,7 @@ class Mutator {
   void budget_exhausted();
   void* allocate_after_collecting(std::size_t bytes, alloc::SpanClass sc);
   void mark_new(void* cell) noexcept;
+  PoolLocal& pool_local_slow(PoolHandle h);
 
   // Inline and constant-initialised: accessed directly, without a TLS wrapper call.
   static inline thread_local Mutator* t_current_ = nullptr;
@@ -143,6 +185,7 @@ class Mutator {
   bool allocate_black_ = false;
   barriers::ThreadRoots& roots_;
   std::vector<const void*> constructing_;
+  std::vector<PoolLocal> pool_locals_;  // by pool id
 
   // Guarded by the heap's lock.
   State state_value_ = State::kRunning;
