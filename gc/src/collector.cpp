@@ -121,8 +121,7 @@ void HeapState::run_cycle(GcReason reason) {
       m->attention_.fetch_and(~std::uint32_t{Mutator::kScanRoots}, std::memory_order_relaxed);
     }
     do {
-      marker.drain();
-      marker.publish_ephemerons();
+      marker.drain();  // which hands its ephemerons to the pool
     } while (resolve_ephemerons());
     marked_bytes_.fetch_add(marker.marked_bytes(), std::memory_order_relaxed);
     mark_work_.fetch_add(marker.work_done(), std::memory_order_relaxed);

@@ -92,11 +92,18 @@ bool Marker::drain_impl(std::uint64_t work) {
       ring[(head + count) % kPrefetchDistance] = entry;
       ++count;
     }
-    if (count == 0) return true;
+    // Whenever it stops, the marker hands over the ephemerons it found: an
+    // assist that ran out of work waits for the collector with its marker
+    // alive, and the collector's ephemeron pass must see them.
+    if (count == 0) {
+      publish_ephemerons();
+      return true;
+    }
     if (work_done_ >= stop_at) {
       // Out of budget: what is still in the FIFO goes back to the stack.
       for (; count != 0; --count, head = (head + 1) % kPrefetchDistance) work_.push(ring[head]);
       flush_visited();
+      publish_ephemerons();
       return false;
     }
     entry = ring[head];
