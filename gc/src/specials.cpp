@@ -12,8 +12,9 @@ namespace tricolor::gc {
 
 struct Specials::Special {
   enum class Kind : std::uint8_t { kWeak, kFinalizer, kCleanup };
-  std::uint32_t index = 0;  // the object's index in its span
-  Kind kind = Kind::kWeak;
+  Special(std::uint32_t object_index, Kind k) : index(object_index), kind(k) {}
+  std::uint32_t index;  // the object's index in its span
+  Kind kind;
   Special* next = nullptr;
   WeakCell* cell = nullptr;     // kWeak
   const void* keep = nullptr;   // kCleanup: a managed argument it keeps alive
