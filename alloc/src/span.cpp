@@ -60,6 +60,7 @@ Span::SweepResult Span::sweep(DeadObjectFn on_dead, void* context) noexcept {
   const std::size_t words = bitmap_words();
   const bool report = spanclass.finalize() && on_dead != nullptr;
   const std::size_t object_bytes = object_size();
+  const std::uint32_t live_from_index = live_from.load(std::memory_order_relaxed);
   for (std::size_t w = 0; w < words; ++w) {
     const std::size_t first = w * 64;
     const std::uint64_t valid = (first + 64 <= nelems) ? ~std::uint64_t{0}
@@ -72,6 +73,14 @@ Span::SweepResult Span::sweep(DeadObjectFn on_dead, void* context) noexcept {
       below_free = (std::uint64_t{1} << (freeindex - first)) - 1;
     }
     const std::uint64_t allocated = (alloc_bits[w] | below_free) & valid;
+    // Allocated since live_from: in [live_from, freeindex), not left
+    // allocated by the last sweep.
+    std::uint64_t from_live = 0;
+    if (live_from_index < first + 64) {
+      from_live = live_from_index <= first ? ~std::uint64_t{0} : ~((std::uint64_t{1} << (live_from_index - first)) - 1);
+    }
+    const std::uint64_t allocated_live = from_live & below_free & ~alloc_bits[w] & valid;
+    mark_bits[w] |= allocated_live;  // the swap below makes them allocated
     const std::uint64_t marked = mark_bits[w] & valid;
     std::uint64_t dead = allocated & ~marked;
     result.survivors += static_cast<std::uint32_t>(std::popcount(marked));
@@ -92,6 +101,7 @@ Span::SweepResult Span::sweep(DeadObjectFn on_dead, void* context) noexcept {
   set_padding_bits();
   freeindex = 0;
   alloc_count = result.survivors;
+  live_from.store(kNoneLive, std::memory_order_relaxed);
   load_cache(0);
   return result;
 }
@@ -131,6 +141,7 @@ bool Span::init_for_objects(SpanClass sc, std::size_t large_bytes) noexcept {
   freeindex = 0;
   alloc_count = 0;
   alloc_count_at_cache = 0;
+  live_from.store(kNoneLive, std::memory_order_relaxed);
   load_cache(0);
   // Pages come back from the page heap holding old objects, and from the
   // source holding anything. Small objects are zeroed one by one as they are

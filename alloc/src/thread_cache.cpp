@@ -43,6 +43,7 @@ void* ThreadCache::refill(SpanClass sc) {
   }
   // If this throws, the slot stays empty and the cache consistent.
   Span* span = heap_.cache_span(sc);
+  if (allocate_live_) span->allocate_live();
   slot = span;
   void* p = span->alloc_slow();  // cache_span hands out spans with a free object
   prepare(span, p);

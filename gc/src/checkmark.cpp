@@ -46,7 +46,7 @@ class CheckmarkVisitor final : public Visitor {
     const void* key = key_cell->target.load(std::memory_order_acquire);
     if (key == nullptr || value == nullptr) return;
     const ObjectRef ref = ObjectRef::of(key);
-    if (ref.span->is_marked(ref.index)) check(value);
+    if (ref.span->is_live(ref.index)) check(value);
   }
 
   void check(const void* object) {
@@ -55,7 +55,7 @@ class CheckmarkVisitor final : public Visitor {
     if (ref.span->state != alloc::Span::State::kInUse || !ref.span->is_allocated(ref.index)) {
       fatal("gccheckmark: " + from + " points to a freed object (a pointer kept across a safepoint without a root?)");
     }
-    if (!ref.span->is_marked(ref.index)) {
+    if (!ref.span->is_live(ref.index)) {
       fatal("gccheckmark: marking missed a reachable object of type " + type_name(ref) + ", reached from " + from);
     }
     if (seen_.insert(ref.cell).second && !ref.span->spanclass.noscan()) stack_.push_back(ref);

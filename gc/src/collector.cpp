@@ -252,7 +252,7 @@ bool HeapState::resolve_ephemerons() {
     std::vector<PendingEphemeron> waiting;
     for (const PendingEphemeron& e : pending) {
       const alloc::Span* span = alloc::Segment::span_of(e.key);
-      if (span->is_marked(span->object_index(e.key))) {
+      if (span->is_live(span->object_index(e.key))) {
         marker.mark_root(e.value);
       } else {
         waiting.push_back(e);

@@ -120,6 +120,7 @@ void HeapState::attach(Mutator& m) {
   }
   set_state(m, Mutator::State::kRunning);
   m.allocate_black_ = phase_ == Phase::kMark;
+  m.cache_.set_allocate_live(m.allocate_black_);
 }
 
 void HeapState::detach(Mutator& m) {
@@ -138,6 +139,7 @@ void HeapState::detach(Mutator& m) {
 void HeapState::resume(std::unique_lock<std::mutex>& lock, Mutator& m) {
   set_state(m, Mutator::State::kRunning);
   m.allocate_black_ = phase_ == Phase::kMark;
+  m.cache_.set_allocate_live(m.allocate_black_);
   const std::uint32_t sg = spans_.sweepgen();
   if (m.cache_sweepgen_ != sg) {
     // Spans cached before the sweep began are unswept: give them back (and

@@ -42,7 +42,7 @@ void Marker::visit_ephemeron(const WeakCell* key_cell, const void* value) {
   if (key == nullptr || value == nullptr) return;
   work_done_ += sizeof(void*);
   const alloc::Span* span = alloc::Segment::span_of(key);
-  if (span->is_marked(span->object_index(key))) {
+  if (span->is_live(span->object_index(key))) {
     visit(value);
     return;
   }
@@ -61,6 +61,9 @@ void Marker::flush_visited() {
 
 void Marker::shade_in(const void* object, alloc::Span* span) {
   const std::uint32_t index = span->object_index(object);
+  // Allocated during this mark phase: black from the start (its fields
+  // were stored through the write barrier), and counted as allocated.
+  if (span->allocated_live(index)) return;
   if (!span->try_mark(index)) return;  // already grey or black
   const std::size_t size = span->object_size();
   marked_bytes_ += size;

@@ -173,7 +173,7 @@ const void* Specials::weak_target_while_sweeping(const WeakCell& cell, std::uint
   const ObjectRef ref = ObjectRef::of(target);
   const SpanSpecials* record = record_of(shard, ref.span, false);
   if (record->processed_gen == sweepgen) return target;
-  return ref.span->is_marked(ref.index) ? target : nullptr;
+  return ref.span->is_live(ref.index) ? target : nullptr;
 }
 
 void Specials::mark_roots(Marker& marker) {
@@ -225,7 +225,7 @@ void Specials::sweep(alloc::Span* span) noexcept {
   // weak cell is cleared now, so no handle reads it again.
   for (Special** link = &record->head; *link != nullptr;) {
     Special* s = *link;
-    if (s->kind != Special::Kind::kFinalizer || span->is_marked(s->index)) {
+    if (s->kind != Special::Kind::kFinalizer || span->is_live(s->index)) {
       link = &s->next;
       continue;
     }
@@ -241,7 +241,7 @@ void Specials::sweep(alloc::Span* span) noexcept {
   // 2. Every special of an object that is still unmarked goes with it.
   for (Special** link = &record->head; *link != nullptr;) {
     Special* s = *link;
-    const bool marked = span->is_marked(s->index);
+    const bool marked = span->is_live(s->index);
     if (marked && !(s->kind == Special::Kind::kWeak && s->cell->target.load(std::memory_order_relaxed) == nullptr)) {
       link = &s->next;
       continue;

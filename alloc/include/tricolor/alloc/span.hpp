@@ -44,6 +44,7 @@ namespace tricolor::alloc {
 // is 128-byte aligned); the rest comes after.
 class alignas(128) Span {
  public:
+  static constexpr std::uint32_t kNoneLive = ~std::uint32_t{0};
   enum class State : std::uint8_t {
     kFree,   // a free run of pages owned by the page heap
     kInUse,  // holds objects
@@ -67,6 +68,13 @@ class alignas(128) Span {
   // otherwise by whoever popped it from a central list or owns its sweep.
   std::uint32_t freeindex = 0;
   std::uint32_t alloc_count = 0;
+  // Objects allocated from index live_from on, until the next sweep, are
+  // live at that sweep without a mark bit (the collector's allocate-black:
+  // a thread that allocates from the span during marking lowers it to the
+  // span's freeindex first). kNoneLive otherwise. Written by the span's
+  // owner, read by markers (relaxed: a marker only asks about an object it
+  // reached through a pointer published after the store).
+  std::atomic<std::uint32_t> live_from{kNoneLive};
   std::uint64_t alloc_cache = 0;
 
  private:
@@ -136,6 +144,18 @@ class alignas(128) Span {
   bool is_marked(std::uint32_t index) const noexcept {
     std::atomic_ref<std::uint64_t> word(mark_bits[index / 64]);
     return (word.load(std::memory_order_relaxed) >> (index % 64) & 1) != 0;
+  }
+  // For an allocated object: allocated since live_from (it is not among
+  // the objects the last sweep left allocated). Such an object survives
+  // the next sweep unmarked.
+  bool allocated_live(std::uint32_t index) const noexcept {
+    return index >= live_from.load(std::memory_order_relaxed) && ((alloc_bits[index / 64] >> (index % 64)) & 1) == 0;
+  }
+  // For an allocated object: whether the next sweep keeps it.
+  bool is_live(std::uint32_t index) const noexcept { return is_marked(index) || allocated_live(index); }
+  // Makes what the owner allocates from now on live at the next sweep.
+  void allocate_live() noexcept {
+    if (live_from.load(std::memory_order_relaxed) > freeindex) live_from.store(freeindex, std::memory_order_relaxed);
   }
 
   struct SweepResult {

@@ -41,6 +41,18 @@ class ThreadCache {
   // The span the cache allocates class `sc` from (the empty span if none).
   Span* span(SpanClass sc) const noexcept { return spans_[sc.index()]; }
 
+  // While on, what this cache hands out is live at the next sweep without a
+  // mark bit (Span::live_from): the collector's allocate-black. Changed only
+  // by the owner, while it does not allocate.
+  void set_allocate_live(bool on) noexcept {
+    allocate_live_ = on;
+    if (on) {
+      for (Span* s : spans_) {
+        if (s != &empty_span()) s->allocate_live();
+      }
+    }
+  }
+
   // Gives every cached span back to the heap (Go's mcache.releaseAll). Must
   // run after a sweep cycle starts and before this cache allocates again.
   void release_all() noexcept;
@@ -77,6 +89,7 @@ class ThreadCache {
 
   SpanHeap& heap_;
   Span* spans_[kNumSpanClasses];
+  bool allocate_live_ = false;
 };
 
 }  // namespace tricolor::alloc

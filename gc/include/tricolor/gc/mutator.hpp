@@ -105,15 +105,10 @@ class Mutator {
     }
     // During marking, new objects are black: the marker never scans them,
     // and the write barrier covers what their constructors store. A small
-    // one is in the span the cache just allocated it from: no lookup.
-    if (allocate_black_) [[unlikely]] {
-      if (bytes <= alloc::kMaxSmallSize) {
-        alloc::Span* span = cache_.span(sc);
-        span->try_mark(span->object_index(p));
-      } else {
-        mark_new(p);
-      }
-    }
+    // one needs nothing here: the cache allocates live while marking
+    // (Span::live_from), so the sweep keeps it and a marker that reaches it
+    // leaves it alone. A large one gets its mark bit.
+    if (bytes > alloc::kMaxSmallSize && allocate_black_) [[unlikely]] mark_new(p);
     return p;
   }
 
