@@ -81,8 +81,8 @@ class HeapState {
   // The calling mutator allocated `bytes` since it last reported: starts a
   // cycle at the trigger, and during marking makes the thread assist.
   void report_allocation(Mutator& m, std::size_t bytes);
-  // A large object allocated during marking: black. (Mutator::allocate
-  // marks small ones itself, through the span its cache used.)
+  // A large object allocated during marking: black. (Small ones are live
+  // through their span's live_from, see Span.)
   void mark_new(const void* cell) noexcept;
   MemStats mem_stats(Mutator* self);
   // GOGC and GOMEMLIMIT at run time; both return the previous value and take

@@ -12,7 +12,8 @@
 // allocated, or freeindex has just crossed into the next word) the
 // out-of-line alloc_slow() loads the next word.
 //
-// Sweeping (Go's mspan.sweep): after marking, the mark bits are exactly the
+// Sweeping (Go's mspan.sweep): after marking, the mark bits plus the objects
+// allocated since live_from (allocated black, without a bit) are exactly the
 // objects that survive, so they become the new alloc bits and the old alloc
 // bitmap, cleared, becomes the next cycle's mark bitmap. Dead objects are
 // never touched unless the span class needs their destructors run.
