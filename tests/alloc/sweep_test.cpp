@@ -290,3 +290,42 @@ TEST_CASE("sweep: a marked object that was never allocated is counted as a zombi
   t::sweep_all(heap);
   CHECK(heap.stats().zombies == 1);
 }
+
+TEST_CASE("sweep: what a cache allocates live survives the next sweep unmarked; older objects need their marks") {
+  SpanHeap heap;
+  ThreadCache cache(heap);
+  const SpanClass sc(size_to_class(32), true, false);
+  // A span with survivors and holes: 40 objects, every other one kept.
+  std::vector<char*> first;
+  for (int i = 0; i < 40; ++i) first.push_back(static_cast<char*>(cache.alloc(sc)));
+  for (int i = 0; i < 40; i += 2) REQUIRE(t::mark(first[static_cast<std::size_t>(i)]));
+  cache.release_all();
+  t::sweep_all(heap);
+  Span* span = Segment::span_of(first[0]);
+  // The holes are handed out first: objects 1, 3, ..., 9 before allocating
+  // live, then 11, ..., 39 and 40 on while allocating live.
+  std::vector<char*> before, during;
+  for (int i = 0; i < 5; ++i) before.push_back(static_cast<char*>(cache.alloc(sc)));
+  cache.set_allocate_live(true);
+  for (int i = 0; i < 30; ++i) during.push_back(static_cast<char*>(cache.alloc(sc)));
+  cache.set_allocate_live(false);
+  REQUIRE(Segment::span_of(during.back()) == span);
+  CHECK(span->live_from.load() == 10);
+  for (char* p : during) CHECK(span->allocated_live(span->object_index(p)));
+  for (char* p : before) CHECK(!span->allocated_live(span->object_index(p)));
+  // Old survivors past live_from were left allocated by the last sweep: not new.
+  CHECK(!span->allocated_live(span->object_index(first[12])));
+  // Marks only for two old objects past live_from.
+  REQUIRE(t::mark(first[10]));
+  REQUIRE(t::mark(first[30]));
+  cache.release_all();
+  t::sweep_all(heap);
+  for (char* p : during) CHECK(span->is_allocated(span->object_index(p)));
+  for (char* p : before) CHECK(!span->is_allocated(span->object_index(p)));
+  // (The odd cells of `first` were reused by `before` and `during`.)
+  for (std::size_t i = 0; i < first.size(); i += 2) {
+    CHECK(span->is_allocated(span->object_index(first[i])) == (i == 10 || i == 30));
+  }
+  CHECK(span->live_from.load() == Span::kNoneLive);  // the sweep ends it
+  CHECK(heap.stats().heap_objects == during.size() + 2);
+}

@@ -251,19 +251,24 @@ TEST_CASE("weak: many threads read and make weak handles while cycles run back t
   ThreadScope attach{heap};
   constexpr int kThreads = 3;
   const int rounds = test::kSanitized ? 100 : 1000;
+  constexpr int kCycles = 20;
   std::atomic<bool> failed{false};
   std::atomic<int> done{0};
+  std::atomic<int> collections{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       ThreadScope scope{heap};
-      for (int r = 0; r < rounds; ++r) {
+      // At least `rounds`, and on until the main thread has run kCycles
+      // collections: the reads must overlap many cycles, however fast.
+      for (long r = 0; r < rounds || collections.load() < kCycles; ++r) {
+        const long id = (long{t} << 40) | (r << 8);
         // Half of the objects stay reachable through `keep`; the weak handles
         // of the others must read null once a cycle has found them dead.
         Root<Array<Member<Counted>>> keep = heap.make_array<Member<Counted>>(64);
         std::vector<WeakRoot<Counted>> weak;
         for (int i = 0; i < 128; ++i) {
-          Root<Counted> c = heap.make<Counted>(t * 1000000 + r * 1000 + i);
+          Root<Counted> c = heap.make<Counted>(id + i);
           if (i % 2 == 0) (*keep)[static_cast<std::size_t>(i / 2)] = c.get();
           weak.emplace_back(c.get());
         }
@@ -272,7 +277,7 @@ TEST_CASE("weak: many threads read and make weak handles while cycles run back t
             Counted* c = weak[static_cast<std::size_t>(i)].get();
             // A read returns the object it was made for or nothing, never a
             // freed one (ASan's poison) nor a cell reused for another.
-            if (c != nullptr && c->value != t * 1000000 + r * 1000 + i) failed = true;
+            if (c != nullptr && c->value != id + i) failed = true;
             if (i % 2 == 0 && c == nullptr) failed = true;  // reachable: must read
           }
           heap.make<Counted>(0);  // a safepoint, and some garbage
@@ -281,10 +286,13 @@ TEST_CASE("weak: many threads read and make weak handles while cycles run back t
       done.fetch_add(1);
     });
   }
-  while (done.load() != kThreads) heap.collect();
+  while (done.load() != kThreads) {
+    heap.collect();
+    collections.fetch_add(1);
+  }
   test::join_all(heap, threads);
   CHECK(!failed);
-  CHECK(heap.gc_stats().num_gc > 10);
+  CHECK(heap.gc_stats().num_gc >= kCycles);
 }
 
 TEST_CASE("weak: misuse is a UsageError") {
