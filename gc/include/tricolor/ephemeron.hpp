@@ -70,7 +70,7 @@ class Ephemeron {
     if (barriers::barrier_enabled()) [[unlikely]] {
       // The deletion barrier shades the old value only while its key lives:
       // a value whose key died may have been freed with it.
-      V* old = gc::weak_target(key_.get()) != nullptr ? value_.load(std::memory_order_relaxed) : nullptr;
+      V* old = gc::weak_target(key_.get()) != nullptr ? value_.load(std::memory_order_acquire) : nullptr;
       barriers::shade_pair(old, value);
     }
     // The value before the key: a marker that reads the new key (acquire)

@@ -48,12 +48,15 @@ void set_barrier_sink(BarrierSink sink) noexcept;
 template <class T>
 inline void store_pointer(std::atomic<T*>& slot, T* value) noexcept {
   if (barrier_enabled()) [[unlikely]] {
+    // The old value is loaded with acquire: shading it reads its object's
+    // span, which the thread that stored the pointer may have just set up,
+    // and the store's release is what publishes that.
 #if TRICOLOR_TEST_BARRIER_HALF == 1
     shade_pair(nullptr, value);
 #elif TRICOLOR_TEST_BARRIER_HALF == 2
-    shade_pair(slot.load(std::memory_order_relaxed), nullptr);
+    shade_pair(slot.load(std::memory_order_acquire), nullptr);
 #else
-    shade_pair(slot.load(std::memory_order_relaxed), value);
+    shade_pair(slot.load(std::memory_order_acquire), value);
 #endif
   }
   // Release: a marker that loads this pointer (with acquire) sees the
