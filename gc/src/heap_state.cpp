@@ -158,16 +158,20 @@ void HeapState::release_cache(Mutator& m, std::uint32_t sg) {
   changed_.notify_all();  // finish_sweep_of_caches may wait for this one
 }
 
+void HeapState::release_stale_cache_for(Mutator& m) {
+  const std::uint32_t sg = spans_.sweepgen();
+  if (m.cache_sweepgen_ == sg) return;
+  m.cache_.release_all();
+  release_cache(m, sg);
+}
+
 void HeapState::finish_sweep_of_caches(std::unique_lock<std::mutex>& lock) {
   const std::uint32_t sg = spans_.sweepgen();
   // A blocking or waiting thread does not resume to give its cache back; it
   // cannot resume while we hold the lock, so we give it back for it.
   for (Mutator* m : mutators_) {
     const Mutator::State s = m->state_value_;
-    if (m->cache_sweepgen_ != sg && (s == Mutator::State::kBlocking || s == Mutator::State::kWaiting)) {
-      m->cache_.release_all();
-      release_cache(*m, sg);
-    }
+    if (s == Mutator::State::kBlocking || s == Mutator::State::kWaiting) release_stale_cache_for(*m);
   }
   // The others were parked by the stop and give theirs back as they resume.
   changed_.wait(lock, [&] {
@@ -436,16 +440,10 @@ MemStats HeapState::mem_stats(Mutator* self) {
   // Stopped, every thread's cache holds still, so the counters add up to
   // one moment.
   stop_the_world(lock, self, Pause::Kind::kOther);
-  const std::uint32_t sg = spans_.sweepgen();
-  for (Mutator* m : mutators_) {
-    // A cache from before the last sweep began holds unswept spans, whose
-    // dead objects still count: sweep them now, as the thread will when it
-    // resumes, so that the figures say what a collection freed.
-    if (m->cache_sweepgen_ != sg) {
-      m->cache_.release_all();
-      release_cache(*m, sg);
-    }
-  }
+  // A cache from before the last sweep began holds unswept spans, whose
+  // dead objects still count: sweep them now, as the thread will when it
+  // resumes, so that the figures say what a collection freed.
+  for (Mutator* m : mutators_) release_stale_cache_for(*m);
   alloc::AllocStats s = spans_.stats();
   for (Mutator* m : mutators_) m->cache_.add_cached_mallocs(s);
   MemStats out;

@@ -181,6 +181,9 @@ class HeapState {
   void finish_sweep_of_caches(std::unique_lock<std::mutex>& lock);
   // A cached span given back: its thread's cache is now of this sweepgen.
   void release_cache(Mutator& m, std::uint32_t sg);
+  // Sweeps and gives back a cache from before the last sweep began, for a
+  // thread that cannot run meanwhile (mu_ held).
+  void release_stale_cache_for(Mutator& m);
   static void destroy_dead(void* context, void* cell) noexcept;
   // `object` must be where a managed object starts (the pointer Heap::make
   // returned); throws UsageError, naming `what` was asked, otherwise.
