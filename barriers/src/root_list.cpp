@@ -2,11 +2,6 @@
 
 namespace tricolor::barriers {
 
-ThreadRoots& thread_roots() noexcept {
-  thread_local ThreadRoots roots;
-  return roots;
-}
-
 GlobalRoots& global_roots() noexcept {
   // Never destroyed: GlobalRoot handles with static storage duration may
   // unregister after every other static is gone.

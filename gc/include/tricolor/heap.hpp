@@ -186,7 +186,7 @@ T* Heap::construct(gc::Mutator& m, std::size_t bytes, Args&&... args) {
     throw;
   }
   m.end_construction();
-  if constexpr (header != 0) gc::set_constructed(cell);
+  if constexpr (header != 0) gc::set_constructed(cell, &gc::kTypeInfo<T>);
   return result;
 }
 

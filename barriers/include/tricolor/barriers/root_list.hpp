@@ -19,6 +19,11 @@ namespace tricolor::barriers {
 
 class RootList;
 
+// The list has no sentinel: a node links to the next one and to the pointer
+// that points at it (the list's head or its predecessor's next_), so that
+// an empty list is all zeroes. That makes a thread's list constant-
+// initialised, and reaching it a plain TLS access, with no initialisation
+// check on the path of every Root.
 class RootNode {
  public:
   RootNode(const RootNode&) = delete;
@@ -34,34 +39,33 @@ class RootNode {
 
  private:
   friend class RootList;
-  RootNode* prev_ = nullptr;
   RootNode* next_ = nullptr;
+  RootNode** link_to_me_ = nullptr;
 };
 
 class RootList {
  public:
-  RootList() noexcept { head_.prev_ = head_.next_ = &head_; }
+  constexpr RootList() noexcept = default;
   RootList(const RootList&) = delete;
   RootList& operator=(const RootList&) = delete;
 
   void link(RootNode* node) noexcept {
-    node->prev_ = &head_;
-    node->next_ = head_.next_;
-    head_.next_->prev_ = node;
-    head_.next_ = node;
+    node->next_ = first_;
+    node->link_to_me_ = &first_;
+    if (first_ != nullptr) first_->link_to_me_ = &node->next_;
+    first_ = node;
   }
   static void unlink(RootNode* node) noexcept {
-    node->prev_->next_ = node->next_;
-    node->next_->prev_ = node->prev_;
+    *node->link_to_me_ = node->next_;
+    if (node->next_ != nullptr) node->next_->link_to_me_ = node->link_to_me_;
   }
   template <class F>
   void for_each(F&& f) const {
-    for (const RootNode* n = head_.next_; n != &head_; n = n->next_) f(*n);
+    for (const RootNode* n = first_; n != nullptr; n = n->next_) f(*n);
   }
 
  private:
-  struct Head : RootNode {};
-  Head head_;
+  RootNode* first_ = nullptr;
 };
 
 // This thread's root list, and how many heaps this thread is attached to
@@ -70,7 +74,8 @@ struct ThreadRoots {
   RootList list;
   std::size_t attached_heaps = 0;
 };
-ThreadRoots& thread_roots() noexcept;
+inline constinit thread_local ThreadRoots t_thread_roots;
+inline ThreadRoots& thread_roots() noexcept { return t_thread_roots; }
 
 struct GlobalRoots {
   std::mutex mu;

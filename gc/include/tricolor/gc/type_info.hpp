@@ -46,9 +46,13 @@ inline std::uintptr_t load_header(const void* cell) noexcept {
 inline const TypeInfo* type_info_of(const void* cell) noexcept {
   return reinterpret_cast<const TypeInfo*>(load_header(cell) & ~kConstructedBit);
 }
-inline void set_constructed(void* cell) noexcept {
-  std::atomic_ref<std::uintptr_t>(*static_cast<std::uintptr_t*>(cell)).fetch_or(kConstructedBit,
-                                                                                std::memory_order_relaxed);
+// The constructing thread is the header's only writer, so setting the bit
+// is a plain store of the whole word, not a read-modify-write: a locked
+// instruction here would wait for the stores that zeroed the new cell to
+// leave the store buffer, on every allocation.
+inline void set_constructed(void* cell, const TypeInfo* info) noexcept {
+  std::atomic_ref<std::uintptr_t>(*static_cast<std::uintptr_t*>(cell))
+      .store(reinterpret_cast<std::uintptr_t>(info) | kConstructedBit, std::memory_order_relaxed);
 }
 
 template <class T>
