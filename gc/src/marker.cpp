@@ -13,7 +13,7 @@ constexpr std::size_t kMaxChunks = std::size_t{1} << (64 - kChunkShift);
 }  // namespace
 
 void Marker::visit(const void* object) {
-  work_done_ += sizeof(void*);
+  ++slots_visited_;
   if (!spans_.owns(object)) {
     const ObjectRef parent = ObjectRef::of(parent_);
     fatal("an object of type " + type_name(parent) + " holds a Member pointing into another heap (to " +
@@ -40,7 +40,7 @@ void Marker::visit_ephemeron(const WeakCell* key_cell, const void* value) {
   // objects: a cell that names an object names an allocated one.
   const void* key = key_cell->target.load(std::memory_order_acquire);
   if (key == nullptr || value == nullptr) return;
-  work_done_ += sizeof(void*);
+  ++slots_visited_;
   const alloc::Span* span = alloc::Segment::span_of(key);
   if (span->is_live(span->object_index(key))) {
     visit(value);
@@ -67,7 +67,6 @@ void Marker::shade_in(const void* object, alloc::Span* span) {
   if (!span->try_mark(index)) return;  // already grey or black
   const std::size_t size = span->object_size();
   marked_bytes_ += size;
-  work_done_ += size;
   if (span->spanclass.noscan()) return;  // nothing inside to scan: black at once
   work_.push(reinterpret_cast<std::uintptr_t>(span->object_at(index)));
 }
@@ -78,7 +77,8 @@ bool Marker::drain_local(std::uint64_t work) { return !drain_impl<false>(work); 
 
 template <bool kFromPool>
 bool Marker::drain_impl(std::uint64_t work) {
-  const std::uint64_t stop_at = work > UINT64_MAX - work_done_ ? UINT64_MAX : work_done_ + work;
+  const std::uint64_t done = work_done();
+  const std::uint64_t stop_at = work > UINT64_MAX - done ? UINT64_MAX : done + work;
   // Scanning an object starts with a cache miss on it. Entries pass through
   // a small FIFO on their way from the stack to the scanner, and are
   // prefetched as they enter it, so that each miss overlaps the scanning
@@ -102,7 +102,7 @@ bool Marker::drain_impl(std::uint64_t work) {
       publish_ephemerons();
       return true;
     }
-    if (work_done_ >= stop_at) {
+    if (work_done() >= stop_at) {
       // Out of budget: what is still in the FIFO goes back to the stack.
       for (; count != 0; --count, head = (head + 1) % kPrefetchDistance) work_.push(ring[head]);
       flush_visited();
