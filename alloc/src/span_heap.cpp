@@ -28,7 +28,19 @@ SpanHeap::SpanHeap(const SpanHeapOptions& options)
   sweepgen_.store(2, std::memory_order_relaxed);
 }
 
-SpanHeap::~SpanHeap() = default;  // the page heap frees every span and segment
+SpanHeap::~SpanHeap() {
+  // The page heap frees every span and segment.
+  for (std::atomic<Central*>& chunk : typed_centrals_) delete[] chunk.load(std::memory_order_relaxed);
+}
+
+void SpanHeap::add_typed_centrals(std::size_t index) {
+  std::lock_guard<std::mutex> guard(typed_mu_);
+  const std::size_t chunk = (index - kNumSpanClasses) / kTypedChunk;
+  if (typed_centrals_[chunk].load(std::memory_order_relaxed) != nullptr) return;
+  typed_centrals_[chunk].store(new Central[kTypedChunk], std::memory_order_release);
+  const std::size_t end = kNumSpanClasses + (chunk + 1) * kTypedChunk;
+  if (num_centrals_.load(std::memory_order_relaxed) < end) num_centrals_.store(end, std::memory_order_release);
+}
 
 Span* SpanHeap::pop(Span*& list) noexcept {
   Span* span = list;
@@ -54,7 +66,11 @@ Span* SpanHeap::grow(SpanClass sc) {
 }
 
 Span* SpanHeap::cache_span(SpanClass sc) {
-  Central& c = central_[sc.index()];
+  if (sc.index() >= kNumSpanClasses &&
+      typed_centrals_[(sc.index() - kNumSpanClasses) / kTypedChunk].load(std::memory_order_acquire) == nullptr) {
+    add_typed_centrals(sc.index());
+  }
+  Central& c = central(sc.index());
   // sweepgen cannot advance during this call: start_sweep_cycle requires
   // that no thread is inside cache_span.
   const std::uint32_t sg = sweepgen();
@@ -94,7 +110,7 @@ Span* SpanHeap::cache_span(SpanClass sc) {
 }
 
 void SpanHeap::place_swept(Span* span, std::uint32_t sg) noexcept {
-  Central& c = central_[span->spanclass.index()];
+  Central& c = central(span->spanclass.index());
   // sweepgen is stored before the span becomes visible on a list: a thread
   // that pops it and caches it (storing h+3) must not be overwritten.
   span->sweepgen.store(sg, std::memory_order_release);
@@ -176,8 +192,9 @@ void SpanHeap::start_sweep_cycle() noexcept {
 
 bool SpanHeap::sweep_one() noexcept {
   const std::uint32_t sg = sweepgen();
-  for (std::size_t i = sweep_cursor_.load(std::memory_order_relaxed); i < kNumSpanClasses;) {
-    Central& c = central_[i];
+  const std::size_t centrals = num_centrals_.load(std::memory_order_acquire);
+  for (std::size_t i = sweep_cursor_.load(std::memory_order_relaxed); i < centrals;) {
+    Central& c = central(i);
     Span* span;
     {
       std::lock_guard<std::mutex> guard(c.mu);

@@ -1,15 +1,25 @@
 #include "tricolor/alloc/thread_cache.hpp"
 
+#include <algorithm>
+
 namespace tricolor::alloc {
 
-ThreadCache::ThreadCache(SpanHeap& heap) noexcept : heap_(heap) {
-  for (Span*& s : spans_) s = &empty_span();
-}
+ThreadCache::ThreadCache(SpanHeap& heap) : heap_(heap) { grow_slots(kNumSpanClasses - 1); }
 
 ThreadCache::~ThreadCache() { release_all(); }
 
+void ThreadCache::grow_slots(std::size_t index) {
+  const std::size_t n = std::max(index + 1, 2 * nslots_);
+  auto slots = std::make_unique<Span*[]>(n);
+  std::copy_n(slots_.get(), nslots_, slots.get());
+  std::fill(slots.get() + nslots_, slots.get() + n, &empty_span());
+  slots_ = std::move(slots);
+  nslots_ = n;
+}
+
 void ThreadCache::release_all() noexcept {
-  for (Span*& s : spans_) {
+  for (std::size_t i = 0; i < nslots_; ++i) {
+    Span*& s = slots_[i];
     if (s != &empty_span()) {
       heap_.uncache_span(s);
       s = &empty_span();
@@ -18,7 +28,8 @@ void ThreadCache::release_all() noexcept {
 }
 
 void ThreadCache::add_cached_mallocs(AllocStats& stats) const noexcept {
-  for (const Span* s : spans_) {
+  for (std::size_t i = 0; i < nslots_; ++i) {
+    const Span* s = slots_[i];
     const std::uint64_t n = s->alloc_count - s->alloc_count_at_cache;
     const std::uint64_t bytes = n * s->elem_size;
     stats.by_size[s->spanclass.size_class()].mallocs += n;
@@ -30,7 +41,8 @@ void ThreadCache::add_cached_mallocs(AllocStats& stats) const noexcept {
 }
 
 void* ThreadCache::refill(SpanClass sc) {
-  Span*& slot = spans_[sc.index()];
+  if (sc.index() >= nslots_) grow_slots(sc.index());
+  Span*& slot = slots_[sc.index()];
   if (slot != &empty_span()) {
     // The cached word ran dry; later words of the span may still have room.
     if (void* p = slot->alloc_slow()) {

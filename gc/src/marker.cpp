@@ -3,14 +3,9 @@
 #include <algorithm>
 #include <string>
 
+#include "type_kinds.hpp"
+
 namespace tricolor::gc {
-namespace {
-
-constexpr unsigned kChunkShift = 48;
-constexpr std::uintptr_t kCellMask = (std::uintptr_t{1} << kChunkShift) - 1;
-constexpr std::size_t kMaxChunks = std::size_t{1} << (64 - kChunkShift);
-
-}  // namespace
 
 void Marker::visit(const void* object) {
   ++slots_visited_;
@@ -68,7 +63,7 @@ void Marker::shade_in(const void* object, alloc::Span* span) {
   const std::size_t size = span->object_size();
   marked_bytes_ += size;
   if (span->spanclass.noscan()) return;  // nothing inside to scan: black at once
-  work_.push(reinterpret_cast<std::uintptr_t>(span->object_at(index)));
+  work_.push(entry_of(span->object_at(index), span));
 }
 
 bool Marker::drain_until(std::uint64_t work) { return drain_impl<true>(work); }
@@ -118,10 +113,15 @@ bool Marker::drain_impl(std::uint64_t work) {
 
 void Marker::scan(std::uintptr_t entry) {
   char* cell = reinterpret_cast<char*>(entry & kCellMask);
-  const std::size_t chunk = entry >> kChunkShift;
+  const std::uintptr_t tag = entry >> kTagShift;
+  parent_ = cell;
+  if ((tag & kTypedTag) != 0) {
+    type_of_kind(static_cast<std::uint32_t>(tag & ~kTypedTag))->trace(cell, *this);
+    return;
+  }
+  const std::size_t chunk = tag;
   const TypeInfo* info = type_info_of(cell);
   const char* object = cell + info->header_size;
-  parent_ = cell;
   if (info->length == nullptr) {
     info->trace(object, *this);
     return;
@@ -133,7 +133,7 @@ void Marker::scan(std::uintptr_t entry) {
       std::max(std::max<std::size_t>(kChunkBytes / info->element_size, 1), (n + kMaxChunks - 1) / kMaxChunks);
   const std::size_t chunks = (n + per_chunk - 1) / per_chunk;
   if (chunk == 0) {
-    for (std::size_t c = 1; c < chunks; ++c) work_.push(entry | (std::uintptr_t{c} << kChunkShift));
+    for (std::size_t c = 1; c < chunks; ++c) work_.push(entry | (std::uintptr_t{c} << kTagShift));
   }
   const std::size_t begin = chunk * per_chunk;
   info->trace_range(object, begin, std::min(n, begin + per_chunk), *this);

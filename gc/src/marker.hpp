@@ -12,6 +12,11 @@
 // queued as its own entry, so that no single object holds a marker for
 // long and chunks of one array can be scanned by different markers (Go's
 // oblets).
+//
+// A mark-stack entry is a cell address (48 bits: user-space addresses on
+// x86-64 and AArch64) with a 16-bit tag above it: for an object of a typed
+// span, kTypedTag | its kind, so that scanning it needs no lookup of its
+// span; otherwise the chunk index (0 for a whole object).
 #pragma once
 
 #include <cstddef>
@@ -47,7 +52,7 @@ class Marker final : public Visitor {
   // (an object with a finalizer, Go's markrootSpans).
   void scan_children(const void* cell, const alloc::Span* span) {
     if (span->spanclass.noscan()) return;
-    scan(reinterpret_cast<std::uintptr_t>(cell));
+    scan(entry_of(cell, span));
     flush_visited();
   }
   // Scans grey objects until none is left here or in the pool.
@@ -72,6 +77,16 @@ class Marker final : public Visitor {
   std::uint64_t work_done() const noexcept { return marked_bytes_ + slots_visited_ * sizeof(void*); }
 
  private:
+  static constexpr unsigned kTagShift = 48;
+  static constexpr std::uintptr_t kCellMask = (std::uintptr_t{1} << kTagShift) - 1;
+  static constexpr std::uintptr_t kTypedTag = std::uintptr_t{1} << 15;
+  static constexpr std::size_t kMaxChunks = kTypedTag;
+  static_assert(alloc::kMaxKinds < kTypedTag);
+  static std::uintptr_t entry_of(const void* cell, const alloc::Span* span) noexcept {
+    const std::uintptr_t kind = span->spanclass.kind();
+    return reinterpret_cast<std::uintptr_t>(cell) | (kind == 0 ? 0 : (kTypedTag | kind) << kTagShift);
+  }
+
   void visit(const void* object) override;
   void visit_ephemeron(const WeakCell* key, const void* value) override;
   void shade_in(const void* object, alloc::Span* span);

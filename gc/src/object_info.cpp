@@ -9,7 +9,7 @@
 namespace tricolor::gc {
 
 std::string type_name(const ObjectRef& ref) {
-  if (!ref.has_header()) {
+  if (!ref.has_type_info()) {
     return "a " + std::to_string(ref.span->spanclass.large() ? ref.span->bytes() : ref.span->elem_size) +
            "-byte object without pointers";
   }

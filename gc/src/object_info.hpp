@@ -1,5 +1,5 @@
 // What the collector can learn about an object from its address: its span,
-// its cell, its TypeInfo (if it has a header), and a printable type name.
+// its cell, its TypeInfo (if it has one), and a printable type name.
 #pragma once
 
 #include <cstdint>
@@ -8,6 +8,7 @@
 #include "tricolor/alloc/segment.hpp"
 #include "tricolor/alloc/span.hpp"
 #include "tricolor/gc/type_info.hpp"
+#include "type_kinds.hpp"
 
 namespace tricolor::gc {
 
@@ -21,12 +22,14 @@ struct ObjectRef {
     const std::uint32_t index = span->object_index(object);
     return {span, index, static_cast<char*>(span->object_at(index))};
   }
-  // Objects with a trace() or a destructor carry a TypeInfo header.
-  bool has_header() const noexcept { return !span->spanclass.noscan() || span->spanclass.finalize(); }
+  // Objects with a trace() or a destructor have a TypeInfo: named by their
+  // typed span, or by a header.
+  bool has_type_info() const noexcept { return !span->spanclass.noscan() || span->spanclass.finalize(); }
   const TypeInfo* info() const noexcept {
-    return type_info_of(cell);
+    const std::uint32_t kind = span->spanclass.kind();
+    return kind != 0 ? type_of_kind(kind) : type_info_of(cell);
   }
-  const char* object() const noexcept { return has_header() ? cell + info()->header_size : cell; }
+  const char* object() const noexcept { return has_type_info() ? cell + info()->header_size : cell; }
 };
 
 // "Node" for an object with a header, "a 48-byte object without pointers" otherwise.

@@ -144,9 +144,16 @@ class BlockingScope {
 
 namespace gc {
 template <class T>
-constexpr alloc::SpanClass span_class_for(std::size_t bytes) {
-  const std::uint8_t size_class = bytes <= alloc::kMaxSmallSize ? alloc::size_to_class(bytes) : 0;
-  return alloc::SpanClass(size_class, !Traceable<T>, !std::is_trivially_destructible_v<T>);
+alloc::SpanClass span_class_for(std::size_t bytes) {
+  if constexpr (kTypedSpans<T>) {
+    // Registered on first use; after that, a guard check and a load.
+    static const alloc::SpanClass typed =
+        alloc::SpanClass::typed(alloc::size_to_class(sizeof(T)), register_kind(&kTypeInfo<T>));
+    return typed;
+  } else {
+    const std::uint8_t size_class = bytes <= alloc::kMaxSmallSize ? alloc::size_to_class(bytes) : 0;
+    return alloc::SpanClass(size_class, !Traceable<T>, !std::is_trivially_destructible_v<T>);
+  }
 }
 }  // namespace gc
 

@@ -40,9 +40,9 @@ namespace tricolor::alloc {
 // Layout: the marker looks up a span for every pointer it follows, and an
 // allocating thread reads its span for every object. Everything either reads
 // (identity, the bitmap pointers, the allocation cursor) fills the first
-// cache line; the bitmaps of a span of up to 256 objects fill the second,
-// which the CPU's adjacent-line prefetcher brings with the first (the span
-// is 128-byte aligned); the rest comes after.
+// cache line (tests/alloc check it); the bitmaps of a span of up to 256
+// objects fill the second, which the CPU's adjacent-line prefetcher brings
+// with the first (the span is 128-byte aligned); the rest comes after.
 class alignas(128) Span {
  public:
   static constexpr std::uint32_t kNoneLive = ~std::uint32_t{0};
@@ -63,7 +63,6 @@ class alignas(128) Span {
   std::uint32_t nelems = 0;
   std::uint32_t npages = 0;
   SpanClass spanclass;
-  State state = State::kFree;
 
   // ---- Allocation state: owned by the thread whose cache holds the span,
   // otherwise by whoever popped it from a central list or owns its sweep.
@@ -83,6 +82,7 @@ class alignas(128) Span {
   alignas(64) std::uint64_t inline_bits_[2 * kInlineWords] = {};
 
  public:
+  State state = State::kFree;  // the page heap's
   std::uint32_t alloc_count_at_cache = 0;  // to count Mallocs when uncached
   std::atomic<std::uint32_t> sweepgen{0};
   // Records the layer above attaches to some of the span's objects (the

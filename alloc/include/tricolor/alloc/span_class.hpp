@@ -7,7 +7,16 @@
 //              the sweeper reports each dead object of such a span. A span
 //              without it is swept by swapping bitmaps, touching no object.
 //
-// Encoding: size_class << 2 | finalize << 1 | noscan.
+// A class may also be typed: its spans hold objects of one type only, named
+// by a kind, a number from 1 the layer above assigns to the type. Objects of
+// a typed span need no header to say what they are: the span says it for
+// all of them. There is one typed class per kind, so each kind has its own
+// central list and thread-cache slot, like any other class.
+//
+// Encoding: slot << 9 | size_class << 2 | finalize << 1 | noscan, where slot
+// is the class's index in the thread caches and central lists: the value of
+// the low 9 bits for the untyped classes, kNumSpanClasses + kind - 1 for a
+// typed one. Indexing is one shift, on the allocation fast path.
 #pragma once
 
 #include <cstddef>
@@ -17,29 +26,50 @@
 
 namespace tricolor::alloc {
 
+inline constexpr std::size_t kNumSpanClasses = kNumSizeClasses << 2;  // untyped
+// Kinds fit in 15 bits: the collector carries one in a mark-stack entry.
+inline constexpr std::uint32_t kMaxKinds = (std::uint32_t{1} << 15) - 1;
+
 class SpanClass {
  public:
   constexpr SpanClass() = default;
   constexpr SpanClass(std::uint8_t size_class, bool noscan, bool finalize) noexcept
-      : value_(static_cast<std::uint16_t>(size_class << 2 | (finalize ? 2 : 0) | (noscan ? 1 : 0))) {}
-  static constexpr SpanClass from_index(std::size_t index) noexcept {
+      : value_(low_bits(size_class, noscan, finalize) << kSlotShift | low_bits(size_class, noscan, finalize)) {}
+  // The typed class of `kind` (1..kMaxKinds): objects with pointers and
+  // without destructors, all of one type.
+  static constexpr SpanClass typed(std::uint8_t size_class, std::uint32_t kind) noexcept {
     SpanClass c;
-    c.value_ = static_cast<std::uint16_t>(index);
+    c.value_ = static_cast<std::uint32_t>(kNumSpanClasses + kind - 1) << kSlotShift | low_bits(size_class, false, false);
     return c;
   }
+  static constexpr SpanClass from_index(std::size_t index) noexcept {
+    return index < kNumSpanClasses
+               ? SpanClass(static_cast<std::uint8_t>(index >> 2), (index & 1) != 0, (index & 2) != 0)
+               : SpanClass();
+  }
 
-  constexpr std::size_t index() const noexcept { return value_; }
-  constexpr std::uint8_t size_class() const noexcept { return static_cast<std::uint8_t>(value_ >> 2); }
+  // The class's slot in thread caches and central lists.
+  constexpr std::size_t index() const noexcept { return value_ >> kSlotShift; }
+  constexpr std::uint8_t size_class() const noexcept { return static_cast<std::uint8_t>((value_ >> 2) & 0x7f); }
   constexpr bool noscan() const noexcept { return (value_ & 1) != 0; }
   constexpr bool finalize() const noexcept { return (value_ & 2) != 0; }
   constexpr bool large() const noexcept { return size_class() == 0; }
+  // 0 for an untyped class.
+  constexpr std::uint32_t kind() const noexcept {
+    return index() < kNumSpanClasses ? 0 : static_cast<std::uint32_t>(index() - kNumSpanClasses + 1);
+  }
 
   friend constexpr bool operator==(SpanClass, SpanClass) = default;
 
  private:
-  std::uint16_t value_ = 0;
+  static constexpr unsigned kSlotShift = 9;
+  static constexpr std::uint32_t low_bits(std::uint8_t size_class, bool noscan, bool finalize) noexcept {
+    return static_cast<std::uint32_t>(size_class) << 2 | (finalize ? 2u : 0u) | (noscan ? 1u : 0u);
+  }
+  std::uint32_t value_ = 0;
 };
 
-inline constexpr std::size_t kNumSpanClasses = kNumSizeClasses << 2;
+static_assert(kNumSizeClasses <= 128 && kNumSpanClasses <= 512, "the low 9 bits of a SpanClass hold an untyped class");
+static_assert(SpanClass::typed(5, kMaxKinds).kind() == kMaxKinds && SpanClass::typed(5, 1).size_class() == 5);
 
 }  // namespace tricolor::alloc

@@ -109,6 +109,16 @@ class SpanHeap {
   static std::size_t unswept_index(std::uint32_t sg) noexcept { return 1 - swept_index(sg); }
   static Span* pop(Span*& list) noexcept;
   static void push(Span*& list, Span* span) noexcept;
+  // The central of the class with this index. The untyped classes' are an
+  // array; the typed classes' come in chunks made as kinds are first used
+  // here, and are never moved or freed while the heap lives, since a
+  // sweeper walks them while other threads add more.
+  Central& central(std::size_t index) noexcept {
+    if (index < kNumSpanClasses) return central_[index];
+    const std::size_t typed = index - kNumSpanClasses;
+    return typed_centrals_[typed / kTypedChunk].load(std::memory_order_acquire)[typed % kTypedChunk];
+  }
+  void add_typed_centrals(std::size_t index);
 
   Span* grow(SpanClass sc);
   // Sweeps a span whose sweep this thread owns (sweepgen h-1). With
@@ -128,6 +138,12 @@ class SpanHeap {
   // sweep.centralIndex).
   std::atomic<std::size_t> sweep_cursor_{0};
   std::array<Central, kNumSpanClasses> central_;
+  static constexpr std::size_t kTypedChunk = 256;
+  std::mutex typed_mu_;  // serialises adding chunks
+  std::array<std::atomic<Central*>, (kMaxKinds + kTypedChunk - 1) / kTypedChunk> typed_centrals_{};
+  // Classes whose central exists: the sweep walks indices below it. Release
+  // and acquire: a sweeper that sees the count sees the chunk's pointer.
+  std::atomic<std::size_t> num_centrals_{kNumSpanClasses};
 
   // Counters. Relaxed: each is a statistic with no ordering role; readers
   // that need exact figures stop the allocating threads first.

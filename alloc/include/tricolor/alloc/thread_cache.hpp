@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstring>
+#include <memory>
 
 #include "tricolor/alloc/poison.hpp"
 #include "tricolor/alloc/size_classes.hpp"
@@ -18,14 +19,15 @@ namespace tricolor::alloc {
 
 class ThreadCache {
  public:
-  explicit ThreadCache(SpanHeap& heap) noexcept;
+  explicit ThreadCache(SpanHeap& heap);
   ~ThreadCache();
   ThreadCache(const ThreadCache&) = delete;
   ThreadCache& operator=(const ThreadCache&) = delete;
 
   // A zeroed object of span class `sc` (a small class). Throws OutOfMemory.
   void* alloc(SpanClass sc) {
-    Span* span = spans_[sc.index()];
+    const std::size_t i = sc.index();
+    Span* span = i < nslots_ ? slots_[i] : &empty_span();
     if (span->alloc_cache == 0) [[unlikely]] return refill(sc);
     void* p = span->alloc_cached();
     prepare(span, p);
@@ -39,7 +41,7 @@ class ThreadCache {
   }
 
   // The span the cache allocates class `sc` from (the empty span if none).
-  Span* span(SpanClass sc) const noexcept { return spans_[sc.index()]; }
+  Span* span(SpanClass sc) const noexcept { return sc.index() < nslots_ ? slots_[sc.index()] : &empty_span(); }
 
   // While on, what this cache hands out is live at the next sweep without a
   // mark bit (Span::live_from): the collector's allocate-black. Changed only
@@ -47,8 +49,8 @@ class ThreadCache {
   void set_allocate_live(bool on) noexcept {
     allocate_live_ = on;
     if (on) {
-      for (Span* s : spans_) {
-        if (s != &empty_span()) s->allocate_live();
+      for (std::size_t i = 0; i < nslots_; ++i) {
+        if (slots_[i] != &empty_span()) slots_[i]->allocate_live();
       }
     }
   }
@@ -86,9 +88,15 @@ class ThreadCache {
     }
   }
   void* refill(SpanClass sc);
+  // Makes room for the slot of a typed class first seen by this cache.
+  void grow_slots(std::size_t index);
 
   SpanHeap& heap_;
-  Span* spans_[kNumSpanClasses];
+  // One slot per span class, indexed by SpanClass::index(): the untyped
+  // classes, then the typed ones this cache has allocated from. The empty
+  // span where none is cached.
+  std::unique_ptr<Span*[]> slots_;
+  std::size_t nslots_ = 0;
   bool allocate_live_ = false;
 };
 

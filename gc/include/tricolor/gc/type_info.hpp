@@ -1,11 +1,19 @@
 // What the collector knows about a managed type, and where it keeps it.
 //
-// An object of a type that has trace() or a destructor is preceded, inside
-// its cell, by a header word: a pointer to the type's TypeInfo, with bit 0
-// set once the constructor has returned. The marker reads the header to
-// scan the object; the sweeper reads it to run the destructor, and only if
-// bit 0 says the object was fully constructed. A noscan, trivially
-// destructible object has no header: nothing ever needs to look at it.
+// A traced type without a destructor (the common managed object: a node of
+// Members and plain data) has no header. Its objects live in typed spans
+// (alloc/span_class.hpp): the type gets a kind when first allocated, and
+// the span's class names the kind, so the span says what all of its objects
+// are. A binary-tree node is two pointers, 16 bytes, as in Go.
+//
+// An object of any other type that has trace() or a destructor (arrays, and
+// types with destructors, which share spans with other types of their size)
+// is preceded, inside its cell, by a header word: a pointer to the type's
+// TypeInfo, with bit 0 set once the constructor has returned. The marker
+// reads the header to scan the object; the sweeper reads it to run the
+// destructor, and only if bit 0 says the object was fully constructed. A
+// noscan, trivially destructible object has no header: nothing ever needs
+// to look at it.
 #pragma once
 
 #include <algorithm>
@@ -15,6 +23,7 @@
 #include <type_traits>
 #include <typeinfo>
 
+#include "tricolor/alloc/size_classes.hpp"
 #include "tricolor/visitor.hpp"
 
 namespace tricolor::gc {
@@ -55,12 +64,6 @@ inline void set_constructed(void* cell, const TypeInfo* info) noexcept {
       .store(reinterpret_cast<std::uintptr_t>(info) | kConstructedBit, std::memory_order_relaxed);
 }
 
-template <class T>
-inline constexpr bool kNeedsHeader = Traceable<T> || !std::is_trivially_destructible_v<T>;
-
-template <class T>
-inline constexpr std::size_t kHeaderSize = kNeedsHeader<T> ? std::max(sizeof(void*), alignof(T)) : 0;
-
 // Arrays specialise this with their element tracing.
 template <class T>
 struct ArrayTraits {
@@ -68,6 +71,21 @@ struct ArrayTraits {
   static constexpr void (*trace_range)(const void*, std::size_t, std::size_t, Visitor&) = nullptr;
   static constexpr std::size_t element_size = 0;
 };
+
+// Objects in typed spans: traced, nothing to destroy, of one fixed small size.
+template <class T>
+inline constexpr bool kTypedSpans = Traceable<T> && std::is_trivially_destructible_v<T> &&
+                                    ArrayTraits<T>::length == nullptr && sizeof(T) <= alloc::kMaxSmallSize;
+
+template <class T>
+inline constexpr bool kNeedsHeader = (Traceable<T> || !std::is_trivially_destructible_v<T>) && !kTypedSpans<T>;
+
+template <class T>
+inline constexpr std::size_t kHeaderSize = kNeedsHeader<T> ? std::max(sizeof(void*), alignof(T)) : 0;
+
+// The kind of a type whose objects live in typed spans, given once per type
+// (and process): 1, 2, ... Throws UsageError past alloc::kMaxKinds types.
+std::uint32_t register_kind(const TypeInfo* info);
 
 template <class T>
 constexpr void (*trace_function())(const void*, Visitor&) {
