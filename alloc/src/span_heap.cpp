@@ -194,12 +194,19 @@ bool SpanHeap::sweep_one() noexcept {
   const std::uint32_t sg = sweepgen();
   const std::size_t centrals = num_centrals_.load(std::memory_order_acquire);
   for (std::size_t i = sweep_cursor_.load(std::memory_order_relaxed); i < centrals;) {
-    Central& c = central(i);
+    Central* c = find_central(i);
+    if (c == nullptr) {
+      // No kind of this chunk is used here: nothing to sweep up to its end.
+      const std::size_t next = i + kTypedChunk - (i - kNumSpanClasses) % kTypedChunk;
+      sweep_cursor_.compare_exchange_strong(i, next, std::memory_order_relaxed);
+      i = sweep_cursor_.load(std::memory_order_relaxed);
+      continue;
+    }
     Span* span;
     {
-      std::lock_guard<std::mutex> guard(c.mu);
-      span = pop(c.partial[unswept_index(sg)]);
-      if (span == nullptr) span = pop(c.full[unswept_index(sg)]);
+      std::lock_guard<std::mutex> guard(c->mu);
+      span = pop(c->partial[unswept_index(sg)]);
+      if (span == nullptr) span = pop(c->full[unswept_index(sg)]);
     }
     if (span == nullptr) {
       // Nothing is ever pushed onto an unswept set during a cycle: this

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
 #include <random>
 #include <set>
 #include <unordered_set>
@@ -202,4 +203,66 @@ TEST_CASE("allocation: a swept span hands out exactly its free objects, in index
       }
     }
   }
+}
+
+TEST_CASE("allocation: each kind of a typed class has its own spans, slot and central; untyped classes keep theirs") {
+  SpanHeap heap;
+  ThreadCache cache(heap);
+  // Kinds 1 and 2 of one size class, the same size untyped, and a kind
+  // whose slot and central lie far beyond the others.
+  const std::uint8_t c = size_to_class(24);
+  const SpanClass untyped(c, false, false);
+  const SpanClass kinds[] = {SpanClass::typed(c, 1), SpanClass::typed(c, 2), SpanClass::typed(c, kMaxKinds)};
+  CHECK(untyped.kind() == 0);
+  for (const SpanClass& sc : kinds) {
+    CHECK(sc.size_class() == c);
+    CHECK(!sc.noscan());
+    CHECK(!sc.finalize());
+    CHECK(sc.index() >= kNumSpanClasses);
+  }
+  CHECK(kinds[0].kind() == 1);
+  CHECK(kinds[1].kind() == 2);
+  CHECK(kinds[2].kind() == kMaxKinds);
+  CHECK(kinds[0].index() != kinds[1].index());
+  // Untyped classes are indexed as they always were.
+  CHECK(untyped.index() == (std::size_t{c} << 2));
+  CHECK(SpanClass(c, true, true).index() == (std::size_t{c} << 2 | 3));
+
+  // Interleaved allocation: every object lands in a span of its own class,
+  // and no two classes ever share a span.
+  const std::size_t per_class = 3 * kSizeClasses[c].objects + 5;
+  std::map<Span*, std::size_t> span_class_of;
+  std::vector<std::pair<char*, SpanClass>> objects;
+  for (std::size_t i = 0; i < per_class; ++i) {
+    for (const SpanClass& sc : {untyped, kinds[0], kinds[1], kinds[2]}) {
+      auto* p = static_cast<char*>(cache.alloc(sc));
+      const std::string problem = check_object(p, sc);
+      if (!problem.empty()) FAIL("kind " << sc.kind() << ": " << problem);
+      const auto [it, added] = span_class_of.emplace(Segment::span_of(p), sc.index());
+      if (!added && it->second != sc.index()) FAIL("two classes share a span");
+      CHECK(cache.span(sc) == Segment::span_of(p));
+      objects.emplace_back(p, sc);
+    }
+  }
+  // Every kind was counted under its size class; giving the caches back and
+  // sweeping with nothing marked frees every object and every span.
+  cache.release_all();
+  CHECK(heap.stats().by_size[c].mallocs == 4 * per_class);
+  t::sweep_all(heap);
+  const AllocStats after = heap.stats();
+  CHECK(after.heap_objects == 0);
+  CHECK(after.pages.inuse_bytes == 0);
+}
+
+TEST_CASE("allocation: what the fast path and the marker read of a span fits its first cache line") {
+  Span span;
+  const auto offset = [&](const void* field) {
+    return static_cast<std::size_t>(static_cast<const char*>(field) - reinterpret_cast<const char*>(&span));
+  };
+  CHECK(offset(&span.base) + sizeof(span.base) <= 64);
+  CHECK(offset(&span.spanclass) + sizeof(span.spanclass) <= 64);
+  CHECK(offset(&span.freeindex) + sizeof(span.freeindex) <= 64);
+  CHECK(offset(&span.live_from) + sizeof(span.live_from) <= 64);
+  CHECK(offset(&span.alloc_cache) + sizeof(span.alloc_cache) <= 64);
+  CHECK(reinterpret_cast<std::uintptr_t>(&span) % 128 == 0);
 }

@@ -24,11 +24,11 @@ namespace {
 
 struct Obj {
   char* p;
-  std::uint16_t spanclass;  // SpanClass::index()
+  SpanClass spanclass;
   std::uint64_t tag;
 };
 
-std::size_t cell_size(const Obj& o) { return kSizeClasses[SpanClass::from_index(o.spanclass).size_class()].size; }
+std::size_t cell_size(const Obj& o) { return kSizeClasses[o.spanclass.size_class()].size; }
 
 // A request size that maps to class c: anywhere between the previous
 // class's size (exclusive) and c's.
@@ -41,17 +41,19 @@ std::size_t request_for(std::uint8_t c, std::mt19937_64& rng) {
 // The free cells of every span that holds a survivor, per span class:
 // all cells of the span minus the survivors. After a full sweep these are
 // exactly the cells a cache must hand out before it takes a fresh span.
-std::map<std::uint16_t, std::set<char*>> reusable_cells(const std::vector<Obj>& survivors) {
-  std::map<std::uint16_t, std::set<char*>> spans;  // span bases per class
+std::map<std::size_t, std::set<char*>> reusable_cells(const std::vector<Obj>& survivors) {
+  std::map<std::size_t, std::set<char*>> spans;  // span bases per class index
+  std::map<std::size_t, std::uint8_t> size_class;
   std::set<char*> live;
   for (const Obj& o : survivors) {
     live.insert(o.p);
     Span* s = Segment::span_of(o.p);
-    spans[o.spanclass].insert(s->base);
+    spans[o.spanclass.index()].insert(s->base);
+    size_class[o.spanclass.index()] = o.spanclass.size_class();
   }
-  std::map<std::uint16_t, std::set<char*>> free;
+  std::map<std::size_t, std::set<char*>> free;
   for (auto& [sc, bases] : spans) {
-    const SizeClass& info = kSizeClasses[SpanClass::from_index(sc).size_class()];
+    const SizeClass& info = kSizeClasses[size_class[sc]];
     for (char* base : bases) {
       for (std::size_t i = 0; i < info.objects; ++i) {
         char* cell = base + i * info.size;
@@ -65,6 +67,9 @@ std::map<std::uint16_t, std::set<char*>> reusable_cells(const std::vector<Obj>& 
 }  // namespace
 
 TEST_CASE("sweep: exactly the unmarked objects die, survivors keep their bytes, freed cells are reused zeroed") {
+  // Untyped classes, and typed ones: two kinds share each of some size
+  // classes, and the last kind's central lives in a chunk of its own. Each
+  // kind must get back only its own cells.
   for (bool release_after_start : {false, true}) {
     INFO("caches released " << (release_after_start ? "after" : "before") << " the sweep cycle starts");
     SpanHeap heap;
@@ -75,11 +80,12 @@ TEST_CASE("sweep: exactly the unmarked objects die, survivors keep their bytes, 
     std::vector<Obj> live;
     auto allocate = [&](SpanClass sc) -> Obj {
       const std::uint8_t c = sc.size_class();
-      auto* p = static_cast<char*>(cache.alloc(request_for(c, rng), sc.noscan(), sc.finalize()));
+      auto* p = static_cast<char*>(sc.kind() != 0 ? cache.alloc(sc)
+                                                  : cache.alloc(request_for(c, rng), sc.noscan(), sc.finalize()));
       if (!t::all_zero(p, kSizeClasses[c].size)) FAIL("class " << int{c} << ": allocated cell not zeroed");
       if (!(Segment::span_of(p)->spanclass == sc)) FAIL("class " << int{c} << ": wrong span class");
       ++total_allocated;
-      Obj o{p, static_cast<std::uint16_t>(sc.index()), t::nonzero_tag(next_id++)};
+      Obj o{p, sc, t::nonzero_tag(next_id++)};
       t::fill(p, kSizeClasses[c].size, o.tag);
       return o;
     };
@@ -88,6 +94,12 @@ TEST_CASE("sweep: exactly the unmarked objects die, survivors keep their bytes, 
     // used spans behind, whose never-used tail counts as free as well.
     std::vector<SpanClass> classes;
     for (std::uint8_t c = 1; c < kNumSizeClasses; ++c) classes.emplace_back(c, (c % 3) != 0, false);
+    std::uint32_t kind = 1;
+    for (std::uint8_t c = 2; c < kNumSizeClasses; c += 5) {
+      classes.push_back(SpanClass::typed(c, kind++));
+      classes.push_back(SpanClass::typed(c, kind++));
+    }
+    classes.push_back(SpanClass::typed(3, kMaxKinds));
     const int cycles = 3;
     for (int cycle = 0; cycle < cycles; ++cycle) {
       INFO("cycle " << cycle);
@@ -101,7 +113,7 @@ TEST_CASE("sweep: exactly the unmarked objects die, survivors keep their bytes, 
         std::unordered_set<char*> survivors;
         for (const Obj& o : live) survivors.insert(o.p);
         for (SpanClass sc : classes) {
-          const std::set<char*>& expected = free[static_cast<std::uint16_t>(sc.index())];
+          const std::set<char*>& expected = free[sc.index()];
           std::set<char*> got;
           for (std::size_t i = 0; i < expected.size(); ++i) {
             Obj o = allocate(sc);
@@ -130,10 +142,10 @@ TEST_CASE("sweep: exactly the unmarked objects die, survivors keep their bytes, 
       // Mark a random subset; the density varies by class.
       std::vector<Obj> survivors;
       std::uint64_t survivor_bytes = 0;
-      std::map<std::uint16_t, unsigned> density;
-      for (SpanClass sc : classes) density[static_cast<std::uint16_t>(sc.index())] = rng() % 11;  // 0..10 tenths
+      std::map<std::size_t, unsigned> density;
+      for (SpanClass sc : classes) density[sc.index()] = rng() % 11;  // 0..10 tenths
       for (const Obj& o : live) {
-        if (rng() % 10 < density[o.spanclass]) {
+        if (rng() % 10 < density[o.spanclass.index()]) {
           REQUIRE(t::mark(o.p));
           survivors.push_back(o);
           survivor_bytes += cell_size(o);

@@ -42,11 +42,6 @@ class SpanClass {
     c.value_ = static_cast<std::uint32_t>(kNumSpanClasses + kind - 1) << kSlotShift | low_bits(size_class, false, false);
     return c;
   }
-  static constexpr SpanClass from_index(std::size_t index) noexcept {
-    return index < kNumSpanClasses
-               ? SpanClass(static_cast<std::uint8_t>(index >> 2), (index & 1) != 0, (index & 2) != 0)
-               : SpanClass();
-  }
 
   // The class's slot in thread caches and central lists.
   constexpr std::size_t index() const noexcept { return value_ >> kSlotShift; }

@@ -113,11 +113,16 @@ class SpanHeap {
   // array; the typed classes' come in chunks made as kinds are first used
   // here, and are never moved or freed while the heap lives, since a
   // sweeper walks them while other threads add more.
-  Central& central(std::size_t index) noexcept {
-    if (index < kNumSpanClasses) return central_[index];
+  // Chunks are made only for kinds used here, so a chunk may be missing
+  // below the last one: nullptr then.
+  Central* find_central(std::size_t index) noexcept {
+    if (index < kNumSpanClasses) return &central_[index];
     const std::size_t typed = index - kNumSpanClasses;
-    return typed_centrals_[typed / kTypedChunk].load(std::memory_order_acquire)[typed % kTypedChunk];
+    Central* chunk = typed_centrals_[typed / kTypedChunk].load(std::memory_order_acquire);
+    return chunk != nullptr ? chunk + typed % kTypedChunk : nullptr;
   }
+  // The central of a class this heap has cached spans of.
+  Central& central(std::size_t index) noexcept { return *find_central(index); }
   void add_typed_centrals(std::size_t index);
 
   Span* grow(SpanClass sc);
