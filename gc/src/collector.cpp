@@ -20,6 +20,9 @@ namespace {
 constexpr std::uint64_t kSliceWork = 256 << 10;
 // How long a fractional worker over its goal sits out before it looks again.
 constexpr std::uint64_t kSitOutNs = 500'000;
+// How fast free pages beyond the runway go back to the page source (Go
+// paces its background scavenger at 1 % of a CPU instead).
+constexpr std::uint64_t kScavengeBytesPerSecond = 64 << 20;
 
 
 // A thread that blocks or waits for a collection cannot grey its own
@@ -151,10 +154,21 @@ void HeapState::run_cycle(GcReason reason) {
   const alloc::AllocStats after = spans_.stats();
   if (after.zombies != 0) fatal("sweep found marked objects that were never allocated (a collector bug)");
   // Keep as many free pages as the heap will grow by before the next
-  // cycle, but no more than the memory limit leaves; give the rest back.
-  std::uint64_t retain = goal_runway_.load(std::memory_order_relaxed);
-  const auto limit = static_cast<std::uint64_t>(memory_limit_.load(std::memory_order_relaxed));
+  // cycle, but no more than the memory limit leaves; give the rest back,
+  // gradually: a heap that shrinks for a few cycles and grows again (a big
+  // structure dropped, another built) should reuse its pages. mimalloc
+  // keeps what it is given resident until it is asked to collect, so pages
+  // given back and taken again can count twice in RSS (binary-trees 21:
+  // peak RSS 279-288 MiB given back at once, 275 paced). The memory limit
+  // is not paced.
+  const std::uint64_t now = now_ns();
+  const std::uint64_t budget =
+      static_cast<std::uint64_t>(static_cast<double>(now - last_scavenge_ns_) * 1e-9 * kScavengeBytesPerSecond);
+  last_scavenge_ns_ = now;
   const alloc::PageHeapStats pages = spans_.stats().pages;
+  std::uint64_t retain = goal_runway_.load(std::memory_order_relaxed);
+  if (pages.idle_bytes > retain + budget) retain = pages.idle_bytes - budget;
+  const auto limit = static_cast<std::uint64_t>(memory_limit_.load(std::memory_order_relaxed));
   const std::uint64_t held = pages.inuse_bytes + pages.metadata_bytes;
   retain = std::min(retain, limit > held ? limit - held : 0);
   spans_.scavenge(retain);

@@ -285,6 +285,7 @@ class HeapState {
   // Statistics, under mu_ (created_* never change).
   const std::uint64_t created_ns_;
   const std::uint64_t created_unix_ns_;
+  std::uint64_t last_scavenge_ns_;  // the collector thread's
   bool limit_bound_ = false;  // the memory limit, not GOGC, sets the goal
   CycleStats cycle_;          // the cycle in progress
   std::vector<CycleStats> cycles_;  // a ring of the last kCycleLog
