@@ -123,7 +123,7 @@ bool Span::init_for_objects(SpanClass sc, std::size_t large_bytes) noexcept {
   const std::size_t words = bitmap_words();
   if (words <= kInlineWords) {
     alloc_bits = &inline_bits_[0];
-    mark_bits = &inline_bits_[kInlineWords];
+    mark_bits = &inline_bits_[words];  // adjacent: up to 256 objects, both in one line
   } else {
     if (bitmap_capacity_words_ < words) {
       auto* storage = static_cast<std::uint64_t*>(mi_malloc(2 * words * sizeof(std::uint64_t)));

@@ -40,9 +40,13 @@ namespace tricolor::alloc {
 // Layout: the marker looks up a span for every pointer it follows, and an
 // allocating thread reads its span for every object. Everything either reads
 // (identity, the bitmap pointers, the allocation cursor) fills the first
-// cache line (tests/alloc check it); the bitmaps of a span of up to 256
-// objects fill the second, which the CPU's adjacent-line prefetcher brings
-// with the first (the span is 128-byte aligned); the rest comes after.
+// cache line (tests/alloc check it). The bitmaps of a span of up to 512
+// objects (every class but 8 bytes) follow in the next two lines: those of
+// up to 256 objects fill the second, which the CPU's adjacent-line
+// prefetcher brings with the first (the span is 128-byte aligned). The rest
+// comes after, in the same 256 bytes, so bitmaps inline for twice as many
+// objects cost no memory; a separate bitmap block cost a cache miss per
+// object shaded.
 class alignas(128) Span {
  public:
   static constexpr std::uint32_t kNoneLive = ~std::uint32_t{0};
@@ -78,7 +82,7 @@ class alignas(128) Span {
   std::uint64_t alloc_cache = 0;
 
  private:
-  static constexpr std::size_t kInlineWords = 4;  // per bitmap: spans of up to 256 objects
+  static constexpr std::size_t kInlineWords = 8;  // per bitmap: spans of up to 512 objects (all but 8 B)
   alignas(64) std::uint64_t inline_bits_[2 * kInlineWords] = {};
 
  public:
