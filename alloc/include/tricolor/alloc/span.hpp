@@ -44,9 +44,8 @@ namespace tricolor::alloc {
 // objects (every class but 8 bytes) follow in the next two lines: those of
 // up to 256 objects fill the second, which the CPU's adjacent-line
 // prefetcher brings with the first (the span is 128-byte aligned). The rest
-// comes after, in the same 256 bytes, so bitmaps inline for twice as many
-// objects cost no memory; a separate bitmap block cost a cache miss per
-// object shaded.
+// comes after, in the same 256 bytes: bitmaps inline for twice as many
+// objects cost no memory, where a separate block for them did.
 class alignas(128) Span {
  public:
   static constexpr std::uint32_t kNoneLive = ~std::uint32_t{0};
