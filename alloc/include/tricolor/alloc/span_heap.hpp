@@ -112,9 +112,8 @@ class SpanHeap {
   // The central of the class with this index. The untyped classes' are an
   // array; the typed classes' come in chunks made as kinds are first used
   // here, and are never moved or freed while the heap lives, since a
-  // sweeper walks them while other threads add more.
-  // Chunks are made only for kinds used here, so a chunk may be missing
-  // below the last one: nullptr then.
+  // sweeper walks them while other threads add more. A chunk no kind in
+  // use here falls in is missing, below the last one too: nullptr then.
   Central* find_central(std::size_t index) noexcept {
     if (index < kNumSpanClasses) return &central_[index];
     const std::size_t typed = index - kNumSpanClasses;
