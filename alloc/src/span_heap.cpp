@@ -33,13 +33,15 @@ SpanHeap::~SpanHeap() {
   for (std::atomic<Central*>& chunk : typed_centrals_) delete[] chunk.load(std::memory_order_relaxed);
 }
 
-void SpanHeap::add_typed_centrals(std::size_t index) {
+SpanHeap::Central& SpanHeap::add_typed_centrals(std::size_t index) {
   std::lock_guard<std::mutex> guard(typed_mu_);
+  // Another thread may have made the chunk since the caller looked.
+  if (Central* c = find_central(index)) return *c;
   const std::size_t chunk = (index - kNumSpanClasses) / kTypedChunk;
-  if (typed_centrals_[chunk].load(std::memory_order_relaxed) != nullptr) return;
   typed_centrals_[chunk].store(new Central[kTypedChunk], std::memory_order_release);
   const std::size_t end = kNumSpanClasses + (chunk + 1) * kTypedChunk;
   if (num_centrals_.load(std::memory_order_relaxed) < end) num_centrals_.store(end, std::memory_order_release);
+  return *find_central(index);
 }
 
 Span* SpanHeap::pop(Span*& list) noexcept {
@@ -66,11 +68,8 @@ Span* SpanHeap::grow(SpanClass sc) {
 }
 
 Span* SpanHeap::cache_span(SpanClass sc) {
-  if (sc.index() >= kNumSpanClasses &&
-      typed_centrals_[(sc.index() - kNumSpanClasses) / kTypedChunk].load(std::memory_order_acquire) == nullptr) {
-    add_typed_centrals(sc.index());
-  }
-  Central& c = central(sc.index());
+  Central* found = find_central(sc.index());
+  Central& c = found != nullptr ? *found : add_typed_centrals(sc.index());
   // sweepgen cannot advance during this call: start_sweep_cycle requires
   // that no thread is inside cache_span.
   const std::uint32_t sg = sweepgen();

@@ -122,7 +122,8 @@ class SpanHeap {
   }
   // The central of a class this heap has cached spans of.
   Central& central(std::size_t index) noexcept { return *find_central(index); }
-  void add_typed_centrals(std::size_t index);
+  // Makes the chunk that holds the central of typed class `index`.
+  Central& add_typed_centrals(std::size_t index);
 
   Span* grow(SpanClass sc);
   // Sweeps a span whose sweep this thread owns (sweepgen h-1). With

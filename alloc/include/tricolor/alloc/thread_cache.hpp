@@ -26,8 +26,7 @@ class ThreadCache {
 
   // A zeroed object of span class `sc` (a small class). Throws OutOfMemory.
   void* alloc(SpanClass sc) {
-    const std::size_t i = sc.index();
-    Span* span = i < nslots_ ? slots_[i] : &empty_span();
+    Span* const span = this->span(sc);
     if (span->alloc_cache == 0) [[unlikely]] return refill(sc);
     void* p = span->alloc_cached();
     prepare(span, p);
