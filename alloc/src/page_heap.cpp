@@ -186,7 +186,11 @@ Span* PageHeap::alloc_span(std::size_t npages) {
   }
   span->state = Span::State::kInUse;
   set_pages(span);
-  Segment::of(span->base)->free_pages -= span->npages;
+  Segment* seg = Segment::of(span->base);
+  seg->free_pages -= span->npages;
+  const auto first = static_cast<std::uint32_t>(Segment::page_of(span->base));
+  span->needzero = !source_.acquires_zeroed() || first < seg->unused_from;
+  seg->unused_from = std::max(seg->unused_from, first + span->npages);
   stats_.inuse_bytes += span->bytes();
   stats_.idle_bytes -= span->bytes();
   return span;
@@ -243,7 +247,7 @@ void PageHeap::release_segment(Segment* seg) noexcept {
   --stats_.segments;
   const std::size_t block_bytes = seg->block_bytes;
   seg->~Segment();
-  // mimalloc will reuse this memory for other allocations: it must not stay poisoned.
+  // The source may hand this memory out again, to anyone: it must not stay poisoned.
   unpoison(seg, block_bytes);
   source_.release(seg, block_bytes);
 }

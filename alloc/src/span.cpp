@@ -143,14 +143,17 @@ bool Span::init_for_objects(SpanClass sc, std::size_t large_bytes) noexcept {
   alloc_count_at_cache = 0;
   live_from.store(kNoneLive, std::memory_order_relaxed);
   load_cache(0);
-  // Pages come back from the page heap holding old objects, and from the
-  // source holding anything. Small objects are zeroed one by one as they are
-  // handed out, while the cell is about to be written anyway (pages never
-  // handed out stay untouched); a large object is zeroed here, once, up to
-  // its requested size.
-  unpoison(base, bytes());
-  if (sc.large()) std::memset(base, 0, large_bytes);
-  poison(base, bytes());
+  // Pages come back from the page heap holding old objects. Small objects
+  // are zeroed one by one as they are handed out, while the cell is about
+  // to be written anyway (pages never handed out stay untouched); a large
+  // object is zeroed here, once, up to its requested size, unless its pages
+  // are fresh from a source that zeroes: then the pages the program never
+  // writes are never touched, and cost no RSS.
+  if (sc.large() && needzero) {
+    unpoison(base, bytes());
+    std::memset(base, 0, large_bytes);
+    poison(base, bytes());
+  }
   return true;
 }
 

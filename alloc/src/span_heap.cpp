@@ -19,7 +19,7 @@ constexpr std::size_t kMaxLargeBytes = std::size_t{1} << 46;
 }  // namespace
 
 SpanHeap::SpanHeap(const SpanHeapOptions& options)
-    : pages_(options.page_source != nullptr ? *options.page_source : mimalloc_page_source(), options.max_heap_bytes),
+    : pages_(options.page_source != nullptr ? *options.page_source : os_page_source(), options.max_heap_bytes),
       on_dead_(options.on_dead),
       on_dead_context_(options.on_dead_context),
       on_specials_(options.on_specials),

@@ -156,11 +156,8 @@ void HeapState::run_cycle(GcReason reason) {
   // Keep as many free pages as the heap will grow by before the next
   // cycle, but no more than the memory limit leaves; give the rest back,
   // gradually: a heap that shrinks for a few cycles and grows again (a big
-  // structure dropped, another built) should reuse its pages. mimalloc
-  // keeps what it is given resident until it is asked to collect, so pages
-  // given back and taken again can count twice in RSS (binary-trees 21:
-  // peak RSS 279-288 MiB given back at once, 275 paced). The memory limit
-  // is not paced.
+  // structure dropped, another built) should reuse its pages rather than
+  // unmap them and fault them in again. The memory limit is not paced.
   const std::uint64_t now = now_ns();
   const std::uint64_t budget =
       static_cast<std::uint64_t>(static_cast<double>(now - last_scavenge_ns_) * 1e-9 * kScavengeBytesPerSecond);

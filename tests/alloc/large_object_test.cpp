@@ -6,6 +6,9 @@
 #include <cstring>
 #include <vector>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include "test_util.hpp"
 #include "tricolor/alloc/out_of_memory.hpp"
 #include "tricolor/alloc/segment.hpp"
@@ -133,8 +136,8 @@ TEST_CASE("large objects: a reused span is zeroed up to the requested size") {
     REQUIRE(q == p);
     CHECK(t::all_zero(q, size));
   }
-  // A huge object's segment is handed back to mimalloc when it dies; if
-  // mimalloc hands the same block out again, it comes back dirty.
+  // A huge object's segment goes back to the source when it dies; the one
+  // the next takes is zero.
   SpanHeap heap;
   ThreadCache cache(heap);
   const std::size_t size = (6 << 20) + 5;
@@ -143,6 +146,42 @@ TEST_CASE("large objects: a reused span is zeroed up to the requested size") {
   t::sweep_all(heap);
   auto* q = static_cast<char*>(cache.alloc(size, false, false));
   CHECK(t::all_zero(q, size));
+}
+
+TEST_CASE("large objects: zeroed when the page source hands out dirty memory") {
+  t::TestPageSource source;
+  source.dirty = true;
+  SpanHeapOptions options;
+  options.page_source = &source;
+  SpanHeap heap(options);
+  ThreadCache cache(heap);
+  for (std::size_t size : {std::size_t{kMaxSmallSize + 8}, std::size_t{300000}, kSegmentUsableBytes,
+                           std::size_t{(6 << 20) + 5}}) {
+    INFO("size " << size);
+    CHECK(t::all_zero(cache.alloc(size, false, false), size));
+  }
+}
+
+TEST_CASE("large objects: on fresh pages, the pages the program never writes are never made resident") {
+  // A big array of which the program writes only the start (GCBench's
+  // array of doubles): clearing it would make every page resident.
+  SpanHeap heap;
+  ThreadCache cache(heap);
+  for (std::size_t size : {kSegmentUsableBytes, std::size_t{64} << 20}) {
+    INFO("size " << size);
+    auto* p = static_cast<char*>(cache.alloc(size, false, false));
+    p[0] = 1;
+    const std::size_t os_page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+    const std::size_t first = t::round_up(reinterpret_cast<std::uintptr_t>(p), os_page) + os_page;
+    const std::size_t n = (reinterpret_cast<std::uintptr_t>(p) + size - first) / os_page;
+    std::vector<unsigned char> resident(n);
+    REQUIRE(mincore(reinterpret_cast<void*>(first), n * os_page, resident.data()) == 0);
+    const auto touched = std::count_if(resident.begin(), resident.end(), [](unsigned char r) { return (r & 1) != 0; });
+    // Clearing would touch all of them; with transparent huge pages on, the
+    // kernel may back the written page's 2 MiB region at once.
+    CHECK(static_cast<std::size_t>(touched) * os_page <= size / 2);
+    CHECK(t::all_zero(p + 1, size - 1));
+  }
 }
 
 TEST_CASE("large objects: an impossible size is refused with a message that says so") {

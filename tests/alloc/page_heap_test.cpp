@@ -100,7 +100,7 @@ TEST_CASE("page heap: spans freed in any order coalesce into whole free segments
 }
 
 TEST_CASE("page heap: partial frees coalesce with both neighbours") {
-  PageHeap pages(mimalloc_page_source(), SIZE_MAX);
+  PageHeap pages(os_page_source(), SIZE_MAX);
   // Three adjacent spans, A B C, then the rest of the segment as D.
   Span* a = pages.alloc_span(10);
   Span* b = pages.alloc_span(20);
@@ -240,4 +240,41 @@ TEST_CASE("page heap: a failing source or the byte limit throws OutOfMemory and 
   Span* again = pages.alloc_span(kSegmentUsablePages);
   CHECK(pages.stats().segments == 2);
   pages.free_span(again);
+}
+
+TEST_CASE("page heap: a span needs zeroing exactly when its pages were used before or the source dirties") {
+  PageHeap pages(os_page_source(), SIZE_MAX);
+  REQUIRE(os_page_source().acquires_zeroed());
+  Span* a = pages.alloc_span(10);
+  Span* b = pages.alloc_span(20);
+  CHECK_FALSE(a->needzero);
+  CHECK_FALSE(b->needzero);
+  char* const a_base = a->base;
+  pages.free_span(a);
+  // The run is cut from the head of the lowest free run: A's pages again.
+  Span* again = pages.alloc_span(10);
+  REQUIRE(again->base == a_base);
+  CHECK(again->needzero);
+  // Partly over used pages (B's, once freed) and partly over fresh ones.
+  pages.free_span(b);
+  Span* wide = pages.alloc_span(40);
+  REQUIRE(wide->base == again->limit());
+  CHECK(wide->needzero);
+  // Past every page used so far: fresh.
+  Span* beyond = pages.alloc_span(5);
+  CHECK_FALSE(beyond->needzero);
+  // A huge segment is fresh from the source.
+  Span* huge = pages.alloc_span(kSegmentUsablePages + 1);
+  CHECK_FALSE(huge->needzero);
+  for (Span* s : {again, wide, beyond, huge}) pages.free_span(s);
+
+  t::TestPageSource dirty;
+  dirty.dirty = true;
+  PageHeap dirty_pages(dirty, SIZE_MAX);
+  Span* d = dirty_pages.alloc_span(3);
+  Span* h = dirty_pages.alloc_span(kSegmentUsablePages + 1);
+  CHECK(d->needzero);
+  CHECK(h->needzero);
+  dirty_pages.free_span(d);
+  dirty_pages.free_span(h);
 }

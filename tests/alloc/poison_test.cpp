@@ -90,7 +90,7 @@ TEST_CASE("poison: swept cells are poisoned, survivors and fresh objects are add
 }
 
 TEST_CASE("poison: free pages are poisoned, released segments are not") {
-  PageHeap pages(mimalloc_page_source(), SIZE_MAX);
+  PageHeap pages(os_page_source(), SIZE_MAX);
   Span* a = pages.alloc_span(4);
   Span* b = pages.alloc_span(4);
   char* const a_base = a->base;
@@ -102,7 +102,8 @@ TEST_CASE("poison: free pages are poisoned, released segments are not") {
   pages.free_span(a);
   CHECK(wholly_poisoned(a_base, 4 * kPageSize));
   pages.free_span(b);
-  // Handed back to mimalloc, which reuses it: nothing may stay poisoned.
+  // Handed back to the source, which may map it again: nothing may stay
+  // poisoned.
   REQUIRE(pages.scavenge(0) == kSegmentUsablePages * kPageSize);
   CHECK(addressable(segment, kSegmentSize));
 }

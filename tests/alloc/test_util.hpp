@@ -110,12 +110,14 @@ constexpr std::size_t min_align(std::size_t size) {
 
 constexpr std::size_t round_up(std::size_t n, std::size_t to) { return (n + to - 1) / to * to; }
 
-// A page source that forwards to mimalloc's and can be told to fail. It
+// A page source that forwards to the OS source and can be told to fail, or
+// to hand out blocks full of 0xEE that it does not claim are zero. It
 // counts what passes through it so that tests can check the page heap's
 // figures against what it actually acquired and released.
 class TestPageSource final : public PageSource {
  public:
   std::atomic<bool> fail{false};
+  bool dirty = false;  // set before the heap first acquires
   std::atomic<std::uint64_t> acquired_blocks{0}, released_blocks{0};
   std::atomic<std::uint64_t> acquired_bytes{0}, released_bytes{0};
   std::atomic<std::uint64_t> failed_requests{0};
@@ -128,18 +130,20 @@ class TestPageSource final : public PageSource {
       ++failed_requests;
       return nullptr;
     }
-    void* p = mimalloc_page_source().acquire(bytes, alignment);
+    void* p = os_page_source().acquire(bytes, alignment);
     if (p != nullptr) {
       ++acquired_blocks;
       acquired_bytes += bytes;
+      if (dirty) std::memset(p, 0xEE, bytes);
     }
     return p;
   }
   void release(void* block, std::size_t bytes) noexcept override {
     ++released_blocks;
     released_bytes += bytes;
-    mimalloc_page_source().release(block, bytes);
+    os_page_source().release(block, bytes);
   }
+  bool acquires_zeroed() const noexcept override { return !dirty && os_page_source().acquires_zeroed(); }
 };
 
 }  // namespace tricolor::alloc::test

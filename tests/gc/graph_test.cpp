@@ -1,6 +1,10 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <vector>
+
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "gc_test_util.hpp"
 
@@ -140,6 +144,39 @@ TEST_CASE("collector: noscan objects and arrays of plain data are kept through a
   CHECK((*holder->items)[2]->value == 7);
   CHECK((*numbers)[99999] == 2.5);
   CHECK(heap.mem_stats().heap_objects == 5);
+}
+
+TEST_CASE("collector: arrays of scalars are zero on fresh and reused pages, untouched pages stay out of RSS") {
+  Heap heap(test::test_options());
+  ThreadScope attach{heap};
+  const std::size_t n = std::size_t{8} << 20;  // 64 MiB of doubles: a huge segment of its own
+  const long os_page = sysconf(_SC_PAGESIZE);
+  {
+    Root<Array<double>> fresh = heap.make_array<double>(n);
+    // The elements were not written: the pages past the header were never
+    // made resident (with transparent huge pages, the header's 2 MiB may be).
+    char* const first = reinterpret_cast<char*>((reinterpret_cast<std::uintptr_t>(fresh->data()) + os_page) & ~(os_page - 1));
+    const std::size_t pages = (reinterpret_cast<char*>(fresh->data() + n) - first) / os_page;
+    std::vector<unsigned char> resident(pages);
+    REQUIRE(mincore(first, pages * os_page, resident.data()) == 0);
+    const auto touched = std::count_if(resident.begin(), resident.end(), [](unsigned char r) { return (r & 1) != 0; });
+    CHECK(static_cast<std::size_t>(touched) * os_page <= (std::size_t{4} << 20));
+    CHECK(std::all_of(fresh->begin(), fresh->end(), [](double d) { return d == 0.0; }));
+  }
+  // Large arrays on pages a dead array dirtied, in a normal segment.
+  for (int round = 0; round < 3; ++round) {
+    Root<Array<long>> a = heap.make_array<long>(300000);
+    CHECK(std::all_of(a->begin(), a->end(), [](long x) { return x == 0; }));
+    std::fill(a->begin(), a->end(), -1L);
+    a = nullptr;
+    heap.collect();
+  }
+  // A pointer to member's null is not all zero bits: it is constructed.
+  struct S {
+    int x;
+  };
+  Root<Array<int S::*>> members = heap.make_array<int S::*>(1000);
+  CHECK(std::all_of(members->begin(), members->end(), [](int S::*m) { return m == nullptr; }));
 }
 
 TEST_CASE("collector: destructors run exactly once for each dead object, and at heap destruction") {

@@ -71,10 +71,15 @@ class Array final : public Object {
   friend class Heap;
   static constexpr std::size_t kDataOffset = (sizeof(std::size_t) + alignof(T) - 1) / alignof(T) * alignof(T);
 
+  // The heap hands out zeroed memory, and value-initializing a scalar
+  // (other than a pointer to member, whose null is not all zero bits) is
+  // zero-initialization: such elements are already in place, and an array
+  // of which the program writes a part costs only the pages it writes.
   explicit Array(std::size_t n) : length_(0) {
-    std::uninitialized_value_construct_n(data(), n);
+    if constexpr (!kZeroIsValue) std::uninitialized_value_construct_n(data(), n);
     length_ = n;
   }
+  static constexpr bool kZeroIsValue = std::is_scalar_v<T> && !std::is_member_pointer_v<T>;
 
   std::size_t length_;
 };

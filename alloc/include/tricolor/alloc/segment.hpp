@@ -39,6 +39,9 @@ struct Segment {
   std::size_t block_bytes = 0;     // what the page source gave us
   std::uint32_t usable_pages = 0;  // pages after the header
   std::uint32_t free_pages = 0;
+  // Pages from here on have never been part of an in-use span: they are
+  // as the page source gave them (Go's heapArena.zeroedBase). Only grows.
+  std::uint32_t unused_from = kSegmentHeaderPages;
   bool huge = false;
   Segment* next = nullptr;
   Segment* prev = nullptr;

@@ -86,6 +86,10 @@ class alignas(128) Span {
 
  public:
   State state = State::kFree;  // the page heap's
+  // Whether the pages may hold old bytes; false for pages the source gave
+  // zeroed that nothing has used yet. Set by the page heap as it hands the
+  // span out (Go's mspan.needzero).
+  bool needzero = true;
   std::uint32_t alloc_count_at_cache = 0;  // to count Mallocs when uncached
   std::atomic<std::uint32_t> sweepgen{0};
   // Records the layer above attaches to some of the span's objects (the
@@ -179,8 +183,9 @@ class alignas(128) Span {
 
   // Prepares a span that the page heap has just handed out for objects of
   // `sc`: sizes its bitmaps and leaves every object free. A large span's
-  // object is zeroed up to `large_bytes`; small objects are zeroed as they
-  // are handed out (ThreadCache).
+  // object is zeroed up to `large_bytes` unless its pages are still as the
+  // source zeroed them (needzero); small objects are zeroed as they are
+  // handed out (ThreadCache).
   // Returns false if the bitmap storage could not be allocated.
   bool init_for_objects(SpanClass sc, std::size_t large_bytes) noexcept;
   // Releases bitmap storage that a free span keeps.

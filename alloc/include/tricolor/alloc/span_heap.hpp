@@ -26,7 +26,7 @@
 namespace tricolor::alloc {
 
 struct SpanHeapOptions {
-  PageSource* page_source = nullptr;  // nullptr: mimalloc
+  PageSource* page_source = nullptr;  // nullptr: os_page_source()
   std::size_t max_heap_bytes = std::numeric_limits<std::size_t>::max();
   // Called for every dead object of a finalize span class as it is swept.
   Span::DeadObjectFn on_dead = nullptr;
