@@ -34,7 +34,16 @@ class SpanClass {
  public:
   constexpr SpanClass() = default;
   constexpr SpanClass(std::uint8_t size_class, bool noscan, bool finalize) noexcept
-      : value_(low_bits(size_class, noscan, finalize) << kSlotShift | low_bits(size_class, noscan, finalize)) {}
+      : SpanClass(untyped(low_bits(size_class, noscan, finalize))) {}
+  // The untyped class whose low bits (and slot) are `low`.
+  static constexpr SpanClass untyped(std::uint32_t low) noexcept {
+    SpanClass c;
+    c.value_ = low << kSlotShift | low;
+    return c;
+  }
+  static constexpr std::uint32_t low_bits(std::uint8_t size_class, bool noscan, bool finalize) noexcept {
+    return static_cast<std::uint32_t>(size_class) << 2 | (finalize ? 2u : 0u) | (noscan ? 1u : 0u);
+  }
   // The typed class of `kind` (1..kMaxKinds): objects with pointers and
   // without destructors, all of one type.
   static constexpr SpanClass typed(std::uint8_t size_class, std::uint32_t kind) noexcept {
@@ -58,9 +67,6 @@ class SpanClass {
 
  private:
   static constexpr unsigned kSlotShift = 9;
-  static constexpr std::uint32_t low_bits(std::uint8_t size_class, bool noscan, bool finalize) noexcept {
-    return static_cast<std::uint32_t>(size_class) << 2 | (finalize ? 2u : 0u) | (noscan ? 1u : 0u);
-  }
   std::uint32_t value_ = 0;
 };
 

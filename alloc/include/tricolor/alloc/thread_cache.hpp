@@ -25,18 +25,14 @@ class ThreadCache {
   ThreadCache& operator=(const ThreadCache&) = delete;
 
   // A zeroed object of span class `sc` (a small class). Throws OutOfMemory.
-  void* alloc(SpanClass sc) {
-    Span* const span = this->span(sc);
-    if (span->alloc_cache == 0) [[unlikely]] return refill(sc);
-    void* p = span->alloc_cached();
-    prepare(span, p);
-    return p;
-  }
+  void* alloc(SpanClass sc) { return alloc_from(span(sc), sc); }
 
   // A zeroed object of `size` bytes, small or large. Throws OutOfMemory.
   void* alloc(std::size_t size, bool noscan, bool finalize) {
-    if (size <= kMaxSmallSize) return alloc(SpanClass(size_to_class(size), noscan, finalize));
-    return heap_.alloc_large(size, noscan, finalize);
+    if (size > kMaxSmallSize) [[unlikely]] return heap_.alloc_large(size, noscan, finalize);
+    // An untyped class: its slot always exists, and is its low bits.
+    const std::uint32_t low = SpanClass::low_bits(size_to_class(size), noscan, finalize);
+    return alloc_from(slots_[low], SpanClass::untyped(low));
   }
 
   // The span the cache allocates class `sc` from (the empty span if none).
@@ -85,6 +81,12 @@ class ThreadCache {
     } else {
       std::memset(c, 0, size);
     }
+  }
+  void* alloc_from(Span* span, SpanClass sc) {
+    if (span->alloc_cache == 0) [[unlikely]] return refill(sc);
+    void* p = span->alloc_cached();
+    prepare(span, p);
+    return p;
   }
   void* refill(SpanClass sc);
   // Makes room for the slot of a typed class first seen by this cache.
