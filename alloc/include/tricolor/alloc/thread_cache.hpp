@@ -25,14 +25,20 @@ class ThreadCache {
   ThreadCache& operator=(const ThreadCache&) = delete;
 
   // A zeroed object of span class `sc` (a small class). Throws OutOfMemory.
-  void* alloc(SpanClass sc) { return alloc_from(span(sc), sc); }
+  void* alloc(SpanClass sc) {
+    Span* const span = this->span(sc);
+    if (span->alloc_cache == 0) [[unlikely]] return refill(sc);
+    return take(span);
+  }
 
   // A zeroed object of `size` bytes, small or large. Throws OutOfMemory.
   void* alloc(std::size_t size, bool noscan, bool finalize) {
     if (size > kMaxSmallSize) [[unlikely]] return heap_.alloc_large(size, noscan, finalize);
     // An untyped class: its slot always exists, and is its low bits.
     const std::uint32_t low = SpanClass::low_bits(size_to_class(size), noscan, finalize);
-    return alloc_from(slots_[low], SpanClass::untyped(low));
+    Span* const span = slots_[low];
+    if (span->alloc_cache == 0) [[unlikely]] return refill(SpanClass::untyped(low));
+    return take(span);
   }
 
   // The span the cache allocates class `sc` from (the empty span if none).
@@ -82,8 +88,8 @@ class ThreadCache {
       std::memset(c, 0, size);
     }
   }
-  void* alloc_from(Span* span, SpanClass sc) {
-    if (span->alloc_cache == 0) [[unlikely]] return refill(sc);
+  // The fast path's end: the span's cached word has a free object.
+  static void* take(Span* span) noexcept {
     void* p = span->alloc_cached();
     prepare(span, p);
     return p;
