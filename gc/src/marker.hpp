@@ -19,7 +19,8 @@
 // span; otherwise the chunk index (0 for a whole object). Bit 0, free
 // because cells are 8-byte aligned, says that the cell runs past the cache
 // line it starts in, so that the marker prefetches both lines: a 24-byte
-// cell does one time in four (perf/mark_rate: 5-9 % faster with it).
+// cell does one time in four (perf/mark_rate, 24-byte cells: dfs 17 %,
+// shuffled 5 % faster with it).
 #pragma once
 
 #include <cstddef>
