@@ -16,36 +16,48 @@ Span& empty_span() noexcept {
   return span;
 }
 
-void Span::load_cache(std::uint32_t index) noexcept {
-  alloc_cache = ~alloc_bits[index / 64] >> (index % 64);
-}
-
 void Span::set_padding_bits() noexcept {
   if (nelems % 64 != 0) alloc_bits[nelems / 64] |= ~std::uint64_t{0} << (nelems % 64);
 }
 
 void* Span::alloc_slow() noexcept {
-  // alloc_cache holds the free bits of freeindex's word from freeindex on,
-  // except right after the fast path crossed into a new word, when it is
-  // empty and the word not yet loaded: load it then.
   std::uint32_t index = freeindex;
   std::uint64_t cache = alloc_cache;
-  if (cache == 0 && index % 64 == 0 && index < nelems) cache = ~alloc_bits[index / 64];
-  while (cache == 0) {
-    index = (index + 64) & ~std::uint32_t{63};
-    if (index >= nelems) {
-      freeindex = nelems;
-      alloc_cache = 0;
-      return nullptr;
+  if (cache == 0) {
+    // The cached word is used up. If freeindex is at a word boundary, the
+    // fast path has just crossed into that word and it is not loaded yet;
+    // otherwise the rest of freeindex's word is allocated.
+    for (index = (index + 63) & ~std::uint32_t{63};; index += 64) {
+      if (index >= nelems) {
+        freeindex = nelems;
+        return nullptr;
+      }
+      cache = ~alloc_bits[index / 64];  // the padding bits past nelems are set
+      if (cache != 0) break;
     }
-    cache = ~alloc_bits[index / 64];
+    if (needzero) zero_free(index, cache);
   }
   const unsigned bit = static_cast<unsigned>(std::countr_zero(cache));
-  index += bit;  // < nelems: the padding bits past nelems are set
+  index += bit;
   alloc_cache = (cache >> bit) >> 1;
   freeindex = index + 1;
   ++alloc_count;
   return object_at(index);
+}
+
+void Span::zero_free(std::uint32_t first, std::uint64_t free) noexcept {
+  // Adjacent free objects are cleared by one memset: a fresh or fully dead
+  // word is one run of up to 64 objects.
+  while (free != 0) {
+    const unsigned start = static_cast<unsigned>(std::countr_zero(free));
+    const unsigned count = static_cast<unsigned>(std::countr_zero(~(free >> start)));
+    char* p = static_cast<char*>(object_at(first + start));
+    const std::size_t n = std::size_t{count} * elem_size;
+    unpoison(p, n);
+    std::memset(p, 0, n);
+    poison(p, n);  // until handed out
+    free &= free + (free & -free);  // clears the run just zeroed
+  }
 }
 
 // Counting bits is most of a sweep; the x86-64 baseline has no POPCNT, so
@@ -102,7 +114,8 @@ Span::SweepResult Span::sweep(DeadObjectFn on_dead, void* context) noexcept {
   freeindex = 0;
   alloc_count = result.survivors;
   live_from.store(kNoneLive, std::memory_order_relaxed);
-  load_cache(0);
+  alloc_cache = 0;  // alloc_slow loads word 0, and zeroes its free objects
+  if (result.freed != 0) needzero = true;  // the dead left their bytes
   return result;
 }
 
@@ -142,17 +155,18 @@ bool Span::init_for_objects(SpanClass sc, std::size_t large_bytes) noexcept {
   alloc_count = 0;
   alloc_count_at_cache = 0;
   live_from.store(kNoneLive, std::memory_order_relaxed);
-  load_cache(0);
-  // Pages come back from the page heap holding old objects. Small objects
-  // are zeroed one by one as they are handed out, while the cell is about
-  // to be written anyway (pages never handed out stay untouched); a large
-  // object is zeroed here, once, up to its requested size, unless its pages
-  // are fresh from a source that zeroes: then the pages the program never
-  // writes are never touched, and cost no RSS.
+  alloc_cache = 0;  // alloc_slow loads word 0
+  // Pages come back from the page heap holding old objects unless needzero
+  // says they are as the source zeroed them. Small objects are zeroed 64 at
+  // a time as alloc_slow loads their word (pages of words never loaded stay
+  // untouched); a large object is zeroed here, once, up to its requested
+  // size. Pages the program never writes are then never touched, and cost
+  // no RSS.
   if (sc.large() && needzero) {
     unpoison(base, bytes());
     std::memset(base, 0, large_bytes);
     poison(base, bytes());
+    needzero = false;  // its one object is zero now
   }
   return true;
 }

@@ -46,7 +46,7 @@ void* ThreadCache::refill(SpanClass sc) {
   if (slot != &empty_span()) {
     // The cached word ran dry; later words of the span may still have room.
     if (void* p = slot->alloc_slow()) {
-      prepare(slot, p);
+      unpoison(p, slot->elem_size);
       return p;
     }
     Span* full = slot;
@@ -58,7 +58,7 @@ void* ThreadCache::refill(SpanClass sc) {
   if (allocate_live_) span->allocate_live();
   slot = span;
   void* p = span->alloc_slow();  // cache_span hands out spans with a free object
-  prepare(span, p);
+  unpoison(p, span->elem_size);
   return p;
 }
 

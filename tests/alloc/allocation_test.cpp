@@ -205,6 +205,45 @@ TEST_CASE("allocation: a swept span hands out exactly its free objects, in index
   }
 }
 
+TEST_CASE("allocation: objects on fresh pages are not written; free objects a sweep leaves are zeroed before reuse") {
+  const std::uint64_t fresh = 0xEEEEEEEEEEEEEEEEull;
+  for (const std::uint8_t c : {std::uint8_t{1}, std::uint8_t{2}, std::uint8_t{5}, std::uint8_t{30}, std::uint8_t{67}}) {
+    // The source claims its pages are zero and fills them with 0xEE, so
+    // every byte the heap writes shows.
+    t::TestPageSource source;
+    source.marked_zero = true;
+    SpanHeapOptions options;
+    options.page_source = &source;
+    SpanHeap heap(options);
+    ThreadCache cache(heap);
+    const SpanClass sc(c, true, false);
+    const std::size_t size = kSizeClasses[c].size;
+    const std::size_t n = std::min<std::size_t>(kSizeClasses[c].objects, 100);
+    INFO("class " << int{c} << " size " << size << " objects " << n);
+    std::vector<char*> objs;
+    for (std::size_t i = 0; i < n; ++i) objs.push_back(static_cast<char*>(cache.alloc(sc)));
+    Span* span = Segment::span_of(objs[0]);
+    for (char* p : objs) REQUIRE(Segment::span_of(p) == span);
+    for (char* p : objs) CHECK(t::holds(p, size, fresh));
+    // A sweep that frees nothing leaves the free objects as the source gave them.
+    for (char* p : objs) t::mark(p);
+    cache.release_all();
+    t::sweep_all(heap);
+    if (n < kSizeClasses[c].objects) CHECK(t::holds(cache.alloc(sc), size, fresh));
+    // Now every other object dies, with its bytes still there.
+    for (std::size_t i = 0; i < n; ++i) t::fill(objs[i], size, t::nonzero_tag(i));
+    for (std::size_t i = 0; i < n; i += 2) t::mark(objs[i]);
+    cache.release_all();
+    t::sweep_all(heap);
+    for (std::size_t i = 0; i < n; i += 2) CHECK(t::holds(objs[i], size, t::nonzero_tag(i)));
+    for (std::size_t i = 1; i < n; i += 2) {
+      char* p = static_cast<char*>(cache.alloc(sc));
+      REQUIRE(p == objs[i]);
+      CHECK(t::all_zero(p, size));
+    }
+  }
+}
+
 TEST_CASE("allocation: each kind of a typed class has its own spans, slot and central; untyped classes keep theirs") {
   SpanHeap heap;
   ThreadCache cache(heap);

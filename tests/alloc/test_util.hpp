@@ -110,14 +110,17 @@ constexpr std::size_t min_align(std::size_t size) {
 
 constexpr std::size_t round_up(std::size_t n, std::size_t to) { return (n + to - 1) / to * to; }
 
-// A page source that forwards to the OS source and can be told to fail, or
-// to hand out blocks full of 0xEE that it does not claim are zero. It
+// A page source that forwards to the OS source and can be told to fail, to
+// hand out blocks full of 0xEE that it does not claim are zero (dirty), or
+// to hand out such blocks and claim they are zero (marked_zero: the bytes
+// the heap never writes keep 0xEE, so a test sees which ones it wrote). It
 // counts what passes through it so that tests can check the page heap's
 // figures against what it actually acquired and released.
 class TestPageSource final : public PageSource {
  public:
   std::atomic<bool> fail{false};
-  bool dirty = false;  // set before the heap first acquires
+  bool dirty = false;        // set before the heap first acquires
+  bool marked_zero = false;  // likewise
   std::atomic<std::uint64_t> acquired_blocks{0}, released_blocks{0};
   std::atomic<std::uint64_t> acquired_bytes{0}, released_bytes{0};
   std::atomic<std::uint64_t> failed_requests{0};
@@ -134,7 +137,7 @@ class TestPageSource final : public PageSource {
     if (p != nullptr) {
       ++acquired_blocks;
       acquired_bytes += bytes;
-      if (dirty) std::memset(p, 0xEE, bytes);
+      if (dirty || marked_zero) std::memset(p, 0xEE, bytes);
     }
     return p;
   }

@@ -12,6 +12,14 @@
 // allocated, or freeindex has just crossed into the next word) the
 // out-of-line alloc_slow() loads the next word.
 //
+// Zeroing: every object the cache word offers is zero. alloc_slow() is the
+// only place that loads the word, and it clears the word's free objects
+// first (unless needzero says they are still as the source zeroed them),
+// adjacent ones with one memset. Clearing them one by one as they were
+// handed out cost twice the time of the whole allocation on a heap larger
+// than L2: six narrow stores per cache line fill the store buffer, and it
+// can then wait on only a few lines at once; a memset writes whole lines.
+//
 // Sweeping (Go's mspan.sweep): after marking, the mark bits plus the objects
 // allocated since live_from (allocated black, without a bit) are exactly the
 // objects that survive, so they become the new alloc bits and the old alloc
@@ -86,9 +94,9 @@ class alignas(128) Span {
 
  public:
   State state = State::kFree;  // the page heap's
-  // Whether the pages may hold old bytes; false for pages the source gave
+  // Whether free objects may hold old bytes; false for pages the source gave
   // zeroed that nothing has used yet. Set by the page heap as it hands the
-  // span out (Go's mspan.needzero).
+  // span out (Go's mspan.needzero), and by a sweep that frees an object.
   bool needzero = true;
   std::uint32_t alloc_count_at_cache = 0;  // to count Mallocs when uncached
   std::atomic<std::uint32_t> sweepgen{0};
@@ -184,15 +192,16 @@ class alignas(128) Span {
   // Prepares a span that the page heap has just handed out for objects of
   // `sc`: sizes its bitmaps and leaves every object free. A large span's
   // object is zeroed up to `large_bytes` unless its pages are still as the
-  // source zeroed them (needzero); small objects are zeroed as they are
-  // handed out (ThreadCache).
+  // source zeroed them (needzero); small objects are zeroed by alloc_slow.
   // Returns false if the bitmap storage could not be allocated.
   bool init_for_objects(SpanClass sc, std::size_t large_bytes) noexcept;
   // Releases bitmap storage that a free span keeps.
   void release_bitmaps() noexcept;
 
  private:
-  void load_cache(std::uint32_t index) noexcept;
+  // Zeroes the objects from `first` whose bits are set in `free` (bit i is
+  // object first + i).
+  void zero_free(std::uint32_t first, std::uint64_t free) noexcept;
   void set_padding_bits() noexcept;
   std::uint64_t* bitmap_storage_ = nullptr;  // both bitmaps, when they do not fit inline
   std::uint32_t bitmap_capacity_words_ = 0;  // per bitmap

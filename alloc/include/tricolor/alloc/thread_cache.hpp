@@ -6,7 +6,6 @@
 #pragma once
 
 #include <cstddef>
-#include <cstring>
 #include <memory>
 
 #include "tricolor/alloc/poison.hpp"
@@ -66,32 +65,11 @@ class ThreadCache {
   SpanHeap& heap() const noexcept { return heap_; }
 
  private:
-  // Memory we hand out is zero: the cell may hold a dead object's bytes,
-  // or whatever the page source left there.
-  static void prepare(Span* span, void* p) noexcept {
-    const std::size_t size = span->elem_size;
-    unpoison(p, size);
-    auto* c = static_cast<char*>(p);
-    // Classes are multiples of 8 (of 16 from 32 B). Up to 64 bytes, two
-    // fixed-size stores that may overlap cover the cell without a call;
-    // most objects of a collected heap are that small.
-    if (size <= 16) {
-      std::memset(c, 0, 8);
-      std::memset(c + size - 8, 0, 8);
-    } else if (size <= 32) {
-      std::memset(c, 0, 16);
-      std::memset(c + size - 16, 0, 16);
-    } else if (size <= 64) {
-      std::memset(c, 0, 32);
-      std::memset(c + size - 32, 0, 32);
-    } else {
-      std::memset(c, 0, size);
-    }
-  }
-  // The fast path's end: the span's cached word has a free object.
+  // The fast path's end: the span's cached word has a free object, which
+  // alloc_slow zeroed when it loaded the word.
   static void* take(Span* span) noexcept {
     void* p = span->alloc_cached();
-    prepare(span, p);
+    unpoison(p, span->elem_size);
     return p;
   }
   void* refill(SpanClass sc);
