@@ -225,12 +225,15 @@ void HeapState::leave_blocking(Mutator& m) {
 }
 
 void HeapState::scan_roots_of(Mutator& m, Marker& marker) {
-  std::uint64_t n = m.constructing_.size() + age_pools(m, marker);
+  std::uint64_t n = age_pools(m, marker);
   m.roots_.list.for_each([&](const barriers::RootNode& node) {
     marker.mark_root(node.object());
     ++n;
   });
-  for (const void* object : m.constructing_) marker.mark_root(object);
+  for (const Mutator::ConstructionRoot* c = m.constructing_; c != nullptr; c = c->outer_) {
+    marker.mark_root(c->object_);
+    ++n;
+  }
   roots_bytes_.fetch_add(n * sizeof(void*), std::memory_order_relaxed);
 }
 
@@ -573,16 +576,12 @@ void HeapState::check_object_start(const void* object, const char* what) {
 WeakCell* HeapState::weak_cell(Mutator& m, const void* object) {
   check_object_start(object, "a weak handle");
   if (WeakCell* cell = specials_.find_weak(object)) return cell;
-  // The allocation is a safepoint: the object stays rooted over it.
-  m.begin_construction(object);
   void* p;
-  try {
+  {
+    // The allocation is a safepoint: the object stays rooted over it.
+    Mutator::ConstructionRoot rooted(m, object);
     p = m.allocate(sizeof(WeakCell), span_class_for<WeakCell>(sizeof(WeakCell)));
-  } catch (...) {
-    m.end_construction();
-    throw;
   }
-  m.end_construction();
   auto* cell = ::new (p) WeakCell();
   cell->target.store(object, std::memory_order_relaxed);  // published by the store of the cell
   cell->heap = this;

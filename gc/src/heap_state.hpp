@@ -330,7 +330,7 @@ template <class F>
 void HeapState::for_each_root(F&& f) {
   for (Mutator* m : mutators_) {
     m->roots_.list.for_each([&](const barriers::RootNode& node) { f(node.object()); });
-    for (const void* object : m->constructing_) f(object);
+    for (const Mutator::ConstructionRoot* c = m->constructing_; c != nullptr; c = c->outer_) f(c->object_);
   }
   barriers::GlobalRoots& globals = barriers::global_roots();
   std::lock_guard<std::mutex> guard(globals.mu);

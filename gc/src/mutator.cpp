@@ -77,6 +77,8 @@ void Mutator::mark_new(void* cell) noexcept { state_.mark_new(cell); }
 void Mutator::enter_blocking() { state_.enter_blocking(*this); }
 void Mutator::leave_blocking() { state_.leave_blocking(*this); }
 
+void* Mutator::allocate_out_of_line(std::size_t bytes, alloc::SpanClass sc) { return allocate(bytes, sc); }
+
 void Mutator::budget_exhausted() {
   const bool stress = state_.options().stress_interval != 0;
   const std::size_t spent = static_cast<std::size_t>(kBudgetBytes - budget_);

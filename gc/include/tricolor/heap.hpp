@@ -104,7 +104,7 @@ class Heap {
   friend class ThreadScope;
   friend class gc::HeapState;
   template <class T, class... Args>
-  T* construct(gc::Mutator& m, std::size_t bytes, Args&&... args);
+  T* construct(gc::Mutator& m, void* cell, Args&&... args);
   void set_finalizer_erased(const void* object, std::function<void(void*)> f);
   bool clear_finalizer_erased(const void* object);
   void add_cleanup_erased(const void* object, std::function<void()> fn, const void* keep);
@@ -162,7 +162,14 @@ T* Heap::make(Args&&... args) {
   static_assert(std::is_base_of_v<Object, T>, "tricolor: managed types derive from tricolor::Object");
   static_assert(alignof(T) <= 16, "tricolor: managed types may be aligned to at most 16 bytes");
   gc::Mutator& m = gc::Mutator::current(*this);
-  return construct<T>(m, gc::kHeaderSize<T> + sizeof(T), std::forward<Args>(args)...);
+  constexpr std::size_t bytes = gc::kHeaderSize<T> + sizeof(T);
+  void* cell;
+  if constexpr (bytes <= alloc::kMaxSmallSize) {
+    cell = m.allocate_small(alloc::kSizeClasses[alloc::size_to_class(bytes)].size, gc::span_class_for<T>(bytes));
+  } else {
+    cell = m.allocate(bytes, gc::span_class_for<T>(bytes));
+  }
+  return construct<T>(m, cell, std::forward<Args>(args)...);
 }
 
 template <class T>
@@ -170,29 +177,27 @@ Array<T>* Heap::make_array(std::size_t n) {
   gc::Mutator& m = gc::Mutator::current(*this);
   constexpr std::size_t kMaxElements = (std::size_t{1} << 46) / sizeof(T);
   if (n > kMaxElements) gc::Mutator::throw_array_too_large(n, sizeof(T));
-  return construct<Array<T>>(m, gc::kHeaderSize<Array<T>> + Array<T>::bytes_for(n), n);
+  const std::size_t bytes = gc::kHeaderSize<Array<T>> + Array<T>::bytes_for(n);
+  return construct<Array<T>>(m, m.allocate(bytes, gc::span_class_for<Array<T>>(bytes)), n);
 }
 
 template <class T, class... Args>
-T* Heap::construct(gc::Mutator& m, std::size_t bytes, Args&&... args) {
+T* Heap::construct(gc::Mutator& m, void* at, Args&&... args) {
   constexpr std::size_t header = gc::kHeaderSize<T>;
-  char* cell = static_cast<char*>(m.allocate(bytes, gc::span_class_for<T>(bytes)));
+  char* cell = static_cast<char*>(at);
   char* object = cell + header;
   if constexpr (header != 0) {
     *reinterpret_cast<std::uintptr_t*>(cell) = reinterpret_cast<std::uintptr_t>(&gc::kTypeInfo<T>);
   }
   // Rooted until the constructor returns: it may allocate, and so reach a
-  // safepoint, before anything else points at the object.
-  m.begin_construction(object);
+  // safepoint, before anything else points at the object. If it throws,
+  // the object is left unconstructed: the collector frees it without
+  // running ~T.
   T* result;
-  try {
+  {
+    gc::Mutator::ConstructionRoot rooted(m, object);
     result = ::new (object) T(std::forward<Args>(args)...);
-  } catch (...) {
-    // Left unconstructed: the collector frees it without running ~T.
-    m.end_construction();
-    throw;
   }
-  m.end_construction();
   if constexpr (header != 0) gc::set_constructed(cell, &gc::kTypeInfo<T>);
   return result;
 }

@@ -40,6 +40,15 @@ class ThreadCache {
     return take(span);
   }
 
+  // The fast path's end, for a span of this cache whose cached word has a
+  // free object (alloc_cache != 0): that object, which alloc_slow zeroed
+  // when it loaded the word.
+  static void* take(Span* span) noexcept {
+    void* p = span->alloc_cached();
+    unpoison(p, span->elem_size);
+    return p;
+  }
+
   // The span the cache allocates class `sc` from (the empty span if none).
   Span* span(SpanClass sc) const noexcept { return sc.index() < nslots_ ? slots_[sc.index()] : &empty_span(); }
 
@@ -65,13 +74,6 @@ class ThreadCache {
   SpanHeap& heap() const noexcept { return heap_; }
 
  private:
-  // The fast path's end: the span's cached word has a free object, which
-  // alloc_slow zeroed when it loaded the word.
-  static void* take(Span* span) noexcept {
-    void* p = span->alloc_cached();
-    unpoison(p, span->elem_size);
-    return p;
-  }
   void* refill(SpanClass sc);
   // Makes room for the slot of a typed class first seen by this cache.
   void grow_slots(std::size_t index);

@@ -116,9 +116,40 @@ class Mutator {
     if (attention_.load(std::memory_order_relaxed) != 0) [[unlikely]] respond();
   }
 
-  // Objects under construction are roots until their constructor returns.
-  void begin_construction(const void* object) { constructing_.push_back(object); }
-  void end_construction() noexcept { constructing_.pop_back(); }
+  // allocate() for a small object whose cell size, `cell` (its class's), is
+  // known at compile time (Heap::make). Inline: the checks allocate() makes
+  // and the cached word; out of line: everything else (a request from the
+  // collector, the budget spent, the word used up).
+  void* allocate_small(std::size_t cell, alloc::SpanClass sc) {
+    alloc::Span* const span = cache_.span(sc);
+    if (attention_.load(std::memory_order_relaxed) == 0 && budget_ >= static_cast<std::ptrdiff_t>(cell) &&
+        span->alloc_cache != 0) [[likely]] {
+      budget_ -= static_cast<std::ptrdiff_t>(cell);
+      return alloc::ThreadCache::take(span);
+    }
+    return allocate_out_of_line(cell, sc);
+  }
+
+  // Roots an object over code that may reach a safepoint before anything
+  // else points at it (its constructor, an allocation made for it): a frame
+  // on this thread's stack, linked to the one it nests in, so that rooting
+  // costs no call and no allocation. Frames end in the reverse order they
+  // began, as C++ scopes do, exceptions included.
+  class ConstructionRoot {
+   public:
+    ConstructionRoot(Mutator& m, const void* object) noexcept : m_(m), object_(object), outer_(m.constructing_) {
+      m.constructing_ = this;
+    }
+    ~ConstructionRoot() { m_.constructing_ = outer_; }
+    ConstructionRoot(const ConstructionRoot&) = delete;
+    ConstructionRoot& operator=(const ConstructionRoot&) = delete;
+
+   private:
+    friend class HeapState;
+    Mutator& m_;
+    const void* const object_;
+    const ConstructionRoot* const outer_;
+  };
 
   // BlockingScope: while blocking, the collector does not wait for us.
   void enter_blocking();
@@ -160,6 +191,7 @@ class Mutator {
   // Does what attention_ asks, in the order scan, flush, stop.
   void respond();
   void budget_exhausted();
+  void* allocate_out_of_line(std::size_t bytes, alloc::SpanClass sc);
   void* allocate_after_collecting(std::size_t bytes, alloc::SpanClass sc);
   void mark_new(void* cell) noexcept;
   PoolLocal& pool_local_slow(PoolHandle h);
@@ -179,7 +211,7 @@ class Mutator {
   // the world is stopped, so it is never stale while the thread runs).
   bool allocate_black_ = false;
   barriers::ThreadRoots& roots_;
-  std::vector<const void*> constructing_;
+  const ConstructionRoot* constructing_ = nullptr;  // the innermost
   std::vector<PoolLocal> pool_locals_;  // by pool id
 
   // Guarded by the heap's lock.
