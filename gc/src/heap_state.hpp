@@ -115,8 +115,10 @@ class HeapState {
   enum class Phase : std::uint8_t { kIdle, kMark, kSweep };
 
   void set_state(Mutator& m, Mutator::State s);
-  void request_cycle();
-  void want_cycle();  // mu_ held: asks for a cycle unless one is marking or asked for
+  void request_cycle(Mutator& m);
+  // mu_ held: asks for a cycle unless one is marking or asked for; true if
+  // this call asked.
+  bool want_cycle();
   void recommit_pacer();
   // The pacer's goal and trigger from the last cycle's figures and the
   // current GOGC and limit (mu_ held).
