@@ -91,7 +91,7 @@ class Mutator {
   void* allocate(std::size_t bytes, alloc::SpanClass sc) {
     safepoint();
     // The heap grows by the cell, not the request: the pacer must see the
-    // size-class rounding (a constant for a type known at compile time).
+    // size-class rounding.
     const std::size_t cell = bytes <= alloc::kMaxSmallSize ? alloc::kSizeClasses[sc.size_class()].size
                                                            : (bytes + alloc::kPageSize - 1) & ~(alloc::kPageSize - 1);
     budget_ -= static_cast<std::ptrdiff_t>(cell);
