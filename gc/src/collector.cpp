@@ -26,12 +26,14 @@ constexpr std::uint64_t kScavengeBytesPerSecond = 64 << 20;
 
 
 // A thread that blocks or waits for a collection cannot grey its own
-// roots; the collector greys them, holding the heap's lock, which keeps
-// the thread from running meanwhile. A thread parked for a stop that just
-// ended resumes at once and greys its own, so a restart never waits on this.
+// roots; the collector greys them, having taken the thread (take_stopped),
+// which keeps it from running meanwhile. A thread parked for a stop that
+// just ended resumes at once and greys its own, so a restart never waits
+// on this.
 bool roots_for_collector(const Mutator& m) {
+  const Mutator::State s = m.state();
   return m.root_scan() == Mutator::RootScan::kPending &&
-         (m.state() == Mutator::State::kBlocking || m.state() == Mutator::State::kWaiting);
+         (s == Mutator::State::kBlocking || s == Mutator::State::kWaiting);
 }
 
 }  // namespace
@@ -220,9 +222,10 @@ void HeapState::concurrent_mark(std::unique_lock<std::mutex>& lock) {
     {
       Marker marker(spans_, pool_);
       for (Mutator* m : mutators_) {
-        if (roots_for_collector(*m)) {
+        if (roots_for_collector(*m) && take_stopped(*m)) {
           scan_roots_of(*m, marker);
           m->root_scan_ = Mutator::RootScan::kDone;
+          hand_back(*m);
         }
       }
       marked_bytes_.fetch_add(marker.marked_bytes(), std::memory_order_relaxed);
@@ -286,8 +289,9 @@ bool HeapState::all_roots_greyed() const {
 bool HeapState::flush_handshake(std::unique_lock<std::mutex>& lock) {
   const std::uint64_t epoch = ++flush_epoch_;
   for (Mutator* m : mutators_) {
-    if (m->state_value_ == Mutator::State::kRunning) {
-      m->attention_.fetch_or(Mutator::kFlush, std::memory_order_relaxed);
+    if (m->state() == Mutator::State::kRunning) {
+      // seq_cst, before the wait below reads the state (enter_blocking).
+      m->attention_.fetch_or(Mutator::kFlush, std::memory_order_seq_cst);
     } else {
       // It flushed on its way out of running, and anything it records after
       // it resumes is after the handshake. Acknowledged now, not by its
@@ -299,7 +303,7 @@ bool HeapState::flush_handshake(std::unique_lock<std::mutex>& lock) {
   // A thread that parks or blocks has flushed on the way.
   changed_.wait(lock, [&] {
     return std::all_of(mutators_.begin(), mutators_.end(), [&](const Mutator* m) {
-      return m->state_value_ != Mutator::State::kRunning || m->flush_acked_ >= epoch;
+      return m->state() != Mutator::State::kRunning || m->flush_acked_ >= epoch;
     });
   });
   return pool_.has_work();

@@ -100,9 +100,11 @@ void HeapState::set_marking(bool on) {
 // ---- Mutator states.
 
 void HeapState::set_state(Mutator& m, Mutator::State s) {
-  if (m.state_value_ == Mutator::State::kRunning) running_mutators_.fetch_sub(1, std::memory_order_relaxed);
+  if (m.state_value_.load(std::memory_order_relaxed) == Mutator::State::kRunning) {
+    running_mutators_.fetch_sub(1, std::memory_order_relaxed);
+  }
   if (s == Mutator::State::kRunning) running_mutators_.fetch_add(1, std::memory_order_relaxed);
-  m.state_value_ = s;
+  m.state_value_.store(s, std::memory_order_seq_cst);
   changed_.notify_all();
 }
 
@@ -111,7 +113,7 @@ void HeapState::attach(Mutator& m) {
   // Joining in the middle of a stop-the-world would add a running thread
   // to a world the collector believes stopped.
   changed_.wait(lock, [&] { return !world_stopped_; });
-  m.state_value_ = Mutator::State::kParked;
+  m.state_value_.store(Mutator::State::kParked, std::memory_order_relaxed);  // not yet in mutators_
   mutators_.push_back(&m);
   m.cache_sweepgen_ = spans_.sweepgen();
   if (phase_ == Phase::kMark) {
@@ -168,11 +170,15 @@ void HeapState::release_stale_cache_for(Mutator& m) {
 
 void HeapState::finish_sweep_of_caches(std::unique_lock<std::mutex>& lock) {
   const std::uint32_t sg = spans_.sweepgen();
-  // A blocking or waiting thread does not resume to give its cache back; it
-  // cannot resume while we hold the lock, so we give it back for it.
+  // A blocking or waiting thread does not resume to give its cache back, so
+  // we give it back for it, having taken it (take_stopped): a waiting one
+  // cannot resume while we hold the lock, a blocking one while we hold it.
   for (Mutator* m : mutators_) {
-    const Mutator::State s = m->state_value_;
-    if (s == Mutator::State::kBlocking || s == Mutator::State::kWaiting) release_stale_cache_for(*m);
+    const Mutator::State s = m->state();
+    if ((s == Mutator::State::kBlocking || s == Mutator::State::kWaiting) && take_stopped(*m)) {
+      release_stale_cache_for(*m);
+      hand_back(*m);
+    }
   }
   // The others were parked by the stop and give theirs back as they resume.
   changed_.wait(lock, [&] {
@@ -212,16 +218,67 @@ void HeapState::respond(Mutator& m) {
   }
 }
 
+// A BlockingScope's way in and out takes no lock unless the collector wants
+// something (Go's entersyscall and exitsyscall). A thread that sleeps for
+// 100 us at a time would otherwise meet mu_ twice a period and wait there
+// for whoever holds it, on two CPUs for as long as the holder is
+// descheduled: the pause probe's thread waited up to 4.9 ms.
+//
+// In: the store of kBlocking is a release (the thread's roots, and the
+// barrier entries it flushed, are the collector's to read once it sees the
+// state) and seq_cst against the collector's requests. The collector sets
+// a bit in attention_ and then reads the state; the thread stores the state
+// and then reads attention_. So either the collector sees kBlocking and
+// does not wait for the thread, or the thread sees the request and wakes
+// the collector, which may be waiting for its answer, under mu_.
 void HeapState::enter_blocking(Mutator& m) {
   barriers::flush_barrier_buffer();
-  std::lock_guard<std::mutex> lock(mu_);
-  set_state(m, Mutator::State::kBlocking);
+  running_mutators_.fetch_sub(1, std::memory_order_relaxed);
+  m.state_value_.store(Mutator::State::kBlocking, std::memory_order_seq_cst);
+  if (m.attention_.load(std::memory_order_seq_cst) != 0) [[unlikely]] {
+    std::lock_guard<std::mutex> lock(mu_);
+    changed_.notify_all();
+  }
 }
 
+// Out: a CAS kBlocking -> kRunning, acquire: what the collector did with the
+// thread held (greyed its roots, swept its cache, changed the phase while
+// the world stood) happens-before, through hand_back's release. The CAS
+// fails while the collector holds the thread; then the thread waits under
+// mu_ to be handed back. If the world stopped while it was blocked, the
+// phase or the sweep generation may have changed, and it resumes under
+// mu_, as from a safepoint.
 void HeapState::leave_blocking(Mutator& m) {
+  Mutator::State blocking = Mutator::State::kBlocking;
+  if (m.state_value_.compare_exchange_strong(blocking, Mutator::State::kRunning, std::memory_order_acquire,
+                                             std::memory_order_relaxed)) [[likely]] {
+    running_mutators_.fetch_add(1, std::memory_order_relaxed);
+    if (m.allocate_black_ == marking_.load(std::memory_order_relaxed) && m.cache_sweepgen_ == spans_.sweepgen()) {
+      return;
+    }
+  }
   std::unique_lock<std::mutex> lock(mu_);
-  changed_.wait(lock, [&] { return (m.attention_.load(std::memory_order_relaxed) & Mutator::kStop) == 0; });
+  changed_.wait(lock, [&] { return m.state() != Mutator::State::kBlockingHeld; });
   resume(lock, m);
+}
+
+bool HeapState::take_stopped(Mutator& m) {
+  // seq_cst: the collector set its request in attention_ before it looks
+  // here (enter_blocking).
+  Mutator::State s = m.state();
+  if (s == Mutator::State::kBlocking &&
+      m.state_value_.compare_exchange_strong(s, Mutator::State::kBlockingHeld, std::memory_order_acquire)) {
+    return true;
+  }
+  return s != Mutator::State::kRunning;  // a failed CAS left the thread's new state in s
+}
+
+void HeapState::hand_back(Mutator& m) {
+  Mutator::State held = Mutator::State::kBlockingHeld;
+  if (m.state_value_.compare_exchange_strong(held, Mutator::State::kBlocking, std::memory_order_release,
+                                             std::memory_order_relaxed)) {
+    changed_.notify_all();  // the thread may wait in leave_blocking
+  }
 }
 
 void HeapState::scan_roots_of(Mutator& m, Marker& marker) {
@@ -273,10 +330,12 @@ void HeapState::unregister_pool(PoolHandle h) {
 
 // ---- Stopping the world.
 
-bool HeapState::others_stopped(const Mutator* self) const {
-  return std::all_of(mutators_.begin(), mutators_.end(), [&](const Mutator* m) {
-    return m == self || m->state_value_ != Mutator::State::kRunning;
-  });
+bool HeapState::others_stopped(const Mutator* self) {
+  bool stopped = true;
+  for (Mutator* m : mutators_) {
+    if (m != self && !take_stopped(*m)) stopped = false;
+  }
+  return stopped;
 }
 
 void HeapState::stop_the_world(std::unique_lock<std::mutex>& lock, Mutator* self, Pause::Kind kind) {
@@ -287,7 +346,7 @@ void HeapState::stop_the_world(std::unique_lock<std::mutex>& lock, Mutator* self
   const std::uint64_t ticket = stops_asked_++;
   wait_stopped(lock, self, Mutator::State::kWaiting, [&] {
     return stops_done_ == ticket && std::none_of(mutators_.begin(), mutators_.end(), [](const Mutator* m) {
-             return m->state_value_ == Mutator::State::kParked;
+             return m->state() == Mutator::State::kParked;
            });
   });
   world_stopped_ = true;
@@ -295,14 +354,18 @@ void HeapState::stop_the_world(std::unique_lock<std::mutex>& lock, Mutator* self
   stop_begin_ns_ = now_ns();
   if (kind != Pause::Kind::kOther && cycle_.start_ns == 0) cycle_.start_ns = stop_begin_ns_;
   for (Mutator* m : mutators_) {
-    if (m != self) m->attention_.fetch_or(Mutator::kStop, std::memory_order_relaxed);
+    // seq_cst, before others_stopped reads the state (enter_blocking).
+    if (m != self) m->attention_.fetch_or(Mutator::kStop, std::memory_order_seq_cst);
   }
   changed_.wait(lock, [&] { return others_stopped(self); });
   stop_to_safepoint_ns_ = now_ns() - stop_begin_ns_;
 }
 
 void HeapState::start_the_world(std::unique_lock<std::mutex>&) {
-  for (Mutator* m : mutators_) m->attention_.fetch_and(~std::uint32_t{Mutator::kStop}, std::memory_order_relaxed);
+  for (Mutator* m : mutators_) {
+    m->attention_.fetch_and(~std::uint32_t{Mutator::kStop}, std::memory_order_relaxed);
+    hand_back(*m);
+  }
   world_stopped_ = false;
   ++stops_done_;
   const std::uint64_t end = now_ns();

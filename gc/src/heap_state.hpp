@@ -24,12 +24,14 @@
 // Stop-the-world: the collector sets kStop on every mutator and waits, under
 // mu_, until none is kRunning. A running mutator sees kStop at its next
 // safepoint, flushes its barrier buffer and parks under mu_. A blocking
-// mutator is already out of the way; leaving kBlocking takes mu_ and waits
-// while kStop is set, so it cannot slip back in halfway through. Because
-// every transition and the collector's check happen under mu_, whatever a
-// mutator did before it parked (its roots, its cache, its barrier entries)
-// happens-before the collector reads it, and whatever the collector did
-// happens-before the mutator resumes.
+// mutator is already out of the way: the collector takes it (kBlocking ->
+// kBlockingHeld, a CAS) and hands it back when the world restarts, so it
+// cannot slip back in halfway through. Every other transition and the
+// collector's check happen under mu_; a BlockingScope's own are a release
+// store and an acquire CAS of the state (enter_blocking). Either way,
+// whatever a mutator did before it stopped (its roots, its cache, its
+// barrier entries) happens-before the collector reads it, and whatever the
+// collector did happens-before the mutator resumes.
 #pragma once
 
 #include <array>
@@ -133,7 +135,14 @@ class HeapState {
   // ---- Safepoints and stops (mu_ held).
   void stop_the_world(std::unique_lock<std::mutex>& lock, Mutator* self, Pause::Kind kind);
   void start_the_world(std::unique_lock<std::mutex>& lock);
-  bool others_stopped(const Mutator* self) const;
+  // Whether every mutator but `self` is stopped; takes those in a
+  // BlockingScope (kBlockingHeld) until start_the_world hands them back.
+  bool others_stopped(const Mutator* self);
+  // A thread the collector may act for (grey its roots, sweep its cache):
+  // one that waits (it cannot resume while we hold mu_), or one in a
+  // BlockingScope, taken until hand_back. False if it is running.
+  bool take_stopped(Mutator& m);
+  void hand_back(Mutator& m);
   // Waits on changed_ as a stopped thread (`as`: kParked or kWaiting): the
   // collector does not wait for a mutator that waits here.
   template <class Pred>

@@ -74,8 +74,14 @@ PoolLocal& Mutator::pool_local_slow(PoolHandle h) {
 
 void Mutator::respond() { state_.respond(*this); }
 void Mutator::mark_new(void* cell) noexcept { state_.mark_new(cell); }
-void Mutator::enter_blocking() { state_.enter_blocking(*this); }
-void Mutator::leave_blocking() { state_.leave_blocking(*this); }
+// Scopes nest (a blocking call made inside another); the outermost one
+// changes the state.
+void Mutator::enter_blocking() {
+  if (blocking_depth_++ == 0) state_.enter_blocking(*this);
+}
+void Mutator::leave_blocking() {
+  if (--blocking_depth_ == 0) state_.leave_blocking(*this);
+}
 
 void* Mutator::allocate_out_of_line(std::size_t bytes, alloc::SpanClass sc) { return allocate(bytes, sc); }
 

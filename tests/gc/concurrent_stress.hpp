@@ -268,7 +268,8 @@ inline void mutate(Heap& heap, Registry& registry, Table& table, std::mt19937_64
       if (Node* a = walk(table, rng)) table[rng() % table.size()] = a;
     } else if (specials && r < 95) {
       mutate_special(heap, registry, table, rng, held);
-    } else {  // a private node
+    } else {  // a private node, after a moment in a BlockingScope now and then
+      if (r == 99) BlockingScope blocked(heap);
       hold(held, heap.make<Node>(registry));
     }
     if (held.size() > 256) take(held, rng);  // dropped: garbage unless reachable elsewhere

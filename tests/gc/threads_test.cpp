@@ -107,3 +107,72 @@ TEST_CASE("threads: a blocking thread's roots are still roots") {
   waiter.join();
   CHECK(sum == 4999L * 5000 / 2);
 }
+
+// A BlockingScope's way in and out takes no lock; it races the collector,
+// which stops the world, greys the roots of blocked threads and sweeps their
+// caches by taking them. A thread that left while held, or that missed a
+// phase change made while it was blocked, would allocate white during
+// marking or from an unswept cache: the checkmark, or the chain, says so.
+TEST_CASE("threads: a thread in and out of BlockingScopes while cycles run back to back keeps what it allocates") {
+  Options options = test::test_options();
+  options.checkmark = true;
+  Heap heap(options);
+  std::atomic<bool> done{false};
+  std::atomic<int> collections{0};
+  std::thread driver([&] {  // attached to no heap
+    while (!done.load(std::memory_order_relaxed)) {
+      heap.collect();
+      collections.fetch_add(1, std::memory_order_relaxed);
+    }
+  });
+  // Chains of 1000, each checked once built and then dropped: the live
+  // heap stays small and the cycles short.
+  constexpr long kChain = 1000;
+  long chains = 0, wrong = 0;
+  {
+    ThreadScope attach{heap};
+    while (chains < 5 || collections.load(std::memory_order_relaxed) < 200) {
+      Root<Counted> head = heap.make<Counted>(0);
+      for (long i = 1; i < kChain; ++i) {
+        { BlockingScope blocking{heap}; }
+        Counted* c = heap.make<Counted>(i);
+        c->left = head.get();
+        head = c;
+        heap.make<Counted>(-1);  // garbage: the cache's spans fill and are swept
+      }
+      if (chain_sum(head) != kChain * (kChain - 1) / 2) ++wrong;
+      ++chains;
+    }
+    done = true;
+    BlockingScope blocking{heap};
+    driver.join();
+  }
+  CHECK(wrong == 0);
+}
+
+TEST_CASE("threads: BlockingScopes nest, and the thread blocks until the outermost one ends") {
+  Heap heap(test::test_options());
+  std::atomic<int> step{0};
+  long sum = 0;
+  std::thread nested([&] {
+    ThreadScope attach{heap};
+    Root<Counted> chain = build_chain(heap, 1000, 0);
+    {
+      BlockingScope outer{heap};
+      { BlockingScope inner{heap}; }
+      step = 1;
+      // Still blocking: the collections below do not wait for this thread
+      // (were it running, they would wait for its next safepoint, forever).
+      while (step.load() != 2) std::this_thread::yield();
+    }
+    for (int i = 0; i < 10000; ++i) heap.make<Counted>(-1);
+    heap.collect();
+    sum = chain_sum(chain);
+  });
+  while (step.load() != 1) std::this_thread::yield();
+  heap.collect();
+  heap.collect();
+  step = 2;
+  nested.join();
+  CHECK(sum == 999L * 1000 / 2);
+}

@@ -55,17 +55,25 @@ class PoolLocal {
 
 class Mutator {
  public:
-  // Guarded by the heap's lock. A stop-the-world waits until no attached
+  // Changed under the heap's lock, but for a BlockingScope's way in and out
+  // (kRunning -> kBlocking -> kRunning), which takes no lock unless the
+  // collector wants something (Go's entersyscall and exitsyscall); see
+  // HeapState::enter_blocking. A stop-the-world waits until no attached
   // mutator but the collecting one is kRunning.
   enum class State : std::uint8_t {
     kRunning,   // may touch the heap
     kParked,    // stopped at a safepoint until the world restarts
     kWaiting,   // waiting for a collection or another thread's stop
     kBlocking,  // inside a BlockingScope: promised not to touch the heap
+    // kBlocking, and the collector is using the thread's roots or cache or
+    // has stopped the world: the thread cannot leave the scope until the
+    // collector hands it back as kBlocking (Go's _Gscan bit on _Gsyscall).
+    kBlockingHeld,
   };
   // What the collector asks of this thread at its next safepoint. Set by
   // the collector under the heap's lock; read here with a relaxed load,
-  // which only sends the thread to the slow path, where it takes the lock.
+  // which only sends the thread to the slow path, where it takes the lock
+  // (and read seq_cst on the way into a BlockingScope, which takes none).
   enum Attention : std::uint32_t {
     kStop = 1,       // park until the world restarts
     kScanRoots = 2,  // grey this thread's roots (once per mark phase)
@@ -181,9 +189,8 @@ class Mutator {
 
   [[noreturn]] static void throw_array_too_large(std::size_t n, std::size_t element_size);
 
-  // Read under the heap's lock.
-  State state() const noexcept { return state_value_; }
-  RootScan root_scan() const noexcept { return root_scan_; }
+  State state() const noexcept { return state_value_.load(std::memory_order_seq_cst); }
+  RootScan root_scan() const noexcept { return root_scan_; }  // under the heap's lock
 
  private:
   friend class HeapState;
@@ -207,15 +214,19 @@ class Mutator {
   // trigger; negative in stress mode, so that every allocation reports.
   std::ptrdiff_t budget_ = 0;
   // This thread's copy of "the heap is marking", changed only by this
-  // thread when it resumes from a safepoint (the phase changes only while
-  // the world is stopped, so it is never stale while the thread runs).
+  // thread when it resumes from a safepoint or leaves a BlockingScope (the
+  // phase changes only while the world is stopped, so it is never stale
+  // while the thread runs).
   bool allocate_black_ = false;
   barriers::ThreadRoots& roots_;
   const ConstructionRoot* constructing_ = nullptr;  // the innermost
+  unsigned blocking_depth_ = 0;  // BlockingScopes this thread is inside
   std::vector<PoolLocal> pool_locals_;  // by pool id
 
+  // seq_cst: the lock-free transitions pair with the collector's requests
+  // in attention_ (HeapState::enter_blocking).
+  std::atomic<State> state_value_{State::kRunning};
   // Guarded by the heap's lock.
-  State state_value_ = State::kRunning;
   RootScan root_scan_ = RootScan::kDone;
   std::uint64_t flush_acked_ = 0;  // the last flush handshake this thread answered
   // The sweep generation this thread's cache was last emptied in; a cache
