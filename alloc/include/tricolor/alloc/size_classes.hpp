@@ -1,5 +1,5 @@
 // Size classes, generated at compile time by the rule of Go's
-// runtime/mksizeclasses.go.
+// runtime/mksizeclasses.go, with longer spans from 128 B on.
 //
 // A small allocation (at most kMaxSmallSize bytes) is rounded up to one of
 // kNumSizeClasses - 1 object sizes; class 0 stands for "large" (a span of its
@@ -10,7 +10,13 @@
 //     most 1/8 of the size from 128 B on, rounding a request up to its class
 //     wastes at most 12.5 % of the object there.
 //   * each class's span is the smallest number of pages whose tail (the bytes
-//     left over after the last whole object) is at most 1/8 of the span.
+//     left over after the last whole object) is at most 1/8 of the span,
+//     counting from one page below 128 B and from kMinMidSpanPages (32 KiB)
+//     from 128 B on. Go starts at one page everywhere; then a 2 KiB class's
+//     span holds 4 objects, and a thread refills its cache, gives a span
+//     back and has it swept (each under a lock the background sweeper also
+//     takes) every 4 allocations; with 32 KiB it is every 16 (mimalloc's
+//     pages are 64 KiB). Below 128 B one page already holds 64 or more.
 //   * a size that would give the same span length and the same object count
 //     as the previous class is merged into it (it would only waste memory).
 //   * finally each class grows to the largest 128-byte multiple that still
@@ -29,7 +35,10 @@ namespace tricolor::alloc {
 inline constexpr std::size_t kPageShift = 13;
 inline constexpr std::size_t kPageSize = std::size_t{1} << kPageShift;  // 8 KiB
 inline constexpr std::size_t kMaxSmallSize = 32 << 10;
-inline constexpr std::size_t kNumSizeClasses = 68;  // including class 0 (large)
+inline constexpr std::size_t kNumSizeClasses = 72;  // including class 0 (large)
+// The smallest span of a class of kMinMidSpanSize bytes or more.
+inline constexpr std::size_t kMinMidSpanSize = 128;
+inline constexpr std::size_t kMinMidSpanPages = 4;
 
 // Lookup granularity: 8-byte steps up to kSmallSizeMax - 8, 128-byte steps above.
 inline constexpr std::size_t kSmallSizeDiv = 8;
@@ -61,7 +70,7 @@ constexpr std::array<SizeClass, kNumSizeClasses> make_size_classes() {
         align = 16;
       }
     }
-    std::size_t allocsize = kPageSize;
+    std::size_t allocsize = (size >= kMinMidSpanSize ? kMinMidSpanPages : 1) * kPageSize;
     while (allocsize % size > allocsize / 8) allocsize += kPageSize;
     const std::size_t npages = allocsize / kPageSize;
     if (n > 1 && npages == classes[n - 1].npages &&
