@@ -71,7 +71,14 @@ void HeapState::stop_collector() {
     shutdown_ = true;
     changed_.notify_all();
   }
+  // The collector finishes the cycle it is in, mark rounds and all, and
+  // every round waits for every worker: the workers stop only after it.
   collector_.join();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    collector_stopped_ = true;
+    changed_.notify_all();
+  }
   for (std::thread& t : workers_) t.join();
 }
 
@@ -432,8 +439,8 @@ void HeapState::worker_main(unsigned index) {
   // thread got here, and every round waits for every worker.
   std::uint64_t seen = 0;
   while (true) {
-    changed_.wait(lock, [&] { return shutdown_ || round_ != seen; });
-    if (shutdown_) return;
+    changed_.wait(lock, [&] { return collector_stopped_ || round_ != seen; });
+    if (round_ == seen) return;
     seen = round_;
     lock.unlock();
     mark_as_worker(fractional);

@@ -232,6 +232,7 @@ class HeapState {
   std::uint64_t cycles_wanted_ = 0;  // a cycle is asked for while started < wanted
   GcReason wanted_reason_ = GcReason::kHeap;
   bool shutdown_ = false;
+  bool collector_stopped_ = false;  // the collector thread has ended: the workers may
 
   // Mark workers: sized as Go's gcBackgroundUtilization (25 % of the CPUs):
   // `dedicated_` workers mark flat out, and if that misses the goal by

@@ -176,3 +176,28 @@ TEST_CASE("threads: BlockingScopes nest, and the thread blocks until the outermo
   nested.join();
   CHECK(sum == 999L * 1000 / 2);
 }
+
+// A heap destroyed while its collector is in a cycle: the collector finishes
+// the cycle, and every mark round waits for every worker, so no worker may
+// leave before the collector has (one that did left the round waiting for it
+// forever).
+TEST_CASE("threads: heaps destroyed while a cycle with several mark workers runs shut down") {
+  Options options = test::test_options();
+  options.mark_workers = 3;
+  int cycles_cut = 0;
+  for (int i = 0; i < (test::kSanitized ? 50 : 300); ++i) {
+    Heap heap(options);
+    {
+      ThreadScope attach{heap};
+      Root<Counted> live = build_chain(heap, 2000, 0);
+      // Garbage until the heap's own trigger starts a cycle: the allocation
+      // that starts one returns after its sweep termination (whose pause
+      // is then on record), when the collector is about to begin marking.
+      for (int j = 0; j < 1000000 && heap.gc_stats().pauses.empty(); ++j) {
+        for (int k = 0; k < 64; ++k) heap.make<Counted>(k);
+      }
+      if (!heap.gc_stats().pauses.empty()) ++cycles_cut;
+    }
+  }  // destroyed in the middle of that cycle
+  CHECK(cycles_cut > 0);
+}
