@@ -80,7 +80,7 @@ long check_chain(const Red* red) {
 
 }  // namespace
 
-TEST_CASE("typed spans: each headerless type has spans of its own kind; other types keep header and shared spans") {
+TEST_CASE("typed spans: each headerless type has spans of its own kind, other types keep header and shared spans") {
   Heap heap(test::test_options());
   ThreadScope attach{heap};
   Root<Red> red = heap.make<Red>();

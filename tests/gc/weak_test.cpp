@@ -111,7 +111,7 @@ TEST_CASE("weak: a weak handle does not keep its target alive, and cycles die wh
   CHECK(Counted::live == before);
 }
 
-TEST_CASE("weak: handles to one object are equal, also after it died; to two objects, not") {
+TEST_CASE("weak: handles to one object are equal, also after it died, and to two objects not") {
   Heap heap(test::test_options());
   ThreadScope attach{heap};
   Root<Counted> a = heap.make<Counted>(1);
