@@ -35,7 +35,7 @@ void* Span::alloc_slow() noexcept {
       cache = ~alloc_bits[index / 64];  // the padding bits past nelems are set
       if (cache != 0) break;
     }
-    if (needzero) zero_free(index, cache);
+    if (needzero && spanclass.zeroed()) zero_free(index, cache);
   }
   const unsigned bit = static_cast<unsigned>(std::countr_zero(cache));
   index += bit;

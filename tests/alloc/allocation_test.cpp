@@ -45,13 +45,15 @@ std::string check_object(char* p, SpanClass sc) {
     if (Segment::span_of(p + off) != span) return "interior byte maps to another span";
     if (span->object_index(p + off) != index) return "interior byte maps to another object";
   }
-  if (!t::all_zero(p, info.size)) return "memory not zeroed";
+  if (sc.zeroed() && !t::all_zero(p, info.size)) return "memory not zeroed";
   return {};
 }
 
 }  // namespace
 
-TEST_CASE("allocation: every small span class, over several spans: distinct, placed, aligned, zeroed, found") {
+constexpr std::uint64_t kDirty = 0xA5A5A5A5A5A5A5A5ull;
+
+TEST_CASE("allocation: every small span class, over several spans: distinct, placed, aligned, found, zeroed unless noscan") {
   for (std::size_t c = 1; c < kNumSizeClasses; ++c) {
     for (int variant = 0; variant < 4; ++variant) {
       const SpanClass sc(static_cast<std::uint8_t>(c), (variant & 1) != 0, (variant & 2) != 0);
@@ -71,6 +73,11 @@ TEST_CASE("allocation: every small span class, over several spans: distinct, pla
           auto* p = static_cast<char*>(cache.alloc(sc));
           const std::string problem = check_object(p, sc);
           if (!problem.empty()) FAIL("round " << round << " object " << i << ": " << problem);
+          // Only the object's owner reads a noscan object: the allocator
+          // hands it out as the last round left it, without writing it.
+          if (round == 1 && sc.noscan() && !t::holds(p, info.size, kDirty)) {
+            FAIL("round 1 object " << i << " of a noscan class was written by the allocator");
+          }
           if (!seen.insert(p).second) FAIL("round " << round << " object " << i << " handed out twice");
           spans.insert(Segment::span_of(p));
           objs.push_back(p);
@@ -78,8 +85,8 @@ TEST_CASE("allocation: every small span class, over several spans: distinct, pla
         // A cache moves to a new span only when its span is full.
         CHECK(spans.size() == (n + info.objects - 1) / info.objects);
         // Dirty every cell: the next round gets the same cells back and
-        // must find them zeroed.
-        for (char* p : objs) std::memset(p, 0xA5, info.size);
+        // must find them zeroed, or for a noscan class as they were.
+        for (char* p : objs) t::fill(p, info.size, kDirty);
         cache.release_all();
         const AllocStats before = heap.stats();
         CHECK(before.mallocs == (round + 1) * n);
@@ -205,46 +212,54 @@ TEST_CASE("allocation: a swept span hands out exactly its free objects, in index
   }
 }
 
-TEST_CASE("allocation: objects on fresh pages are not written; free objects a sweep leaves are zeroed before reuse") {
+TEST_CASE("allocation: objects on fresh pages are not written, and free objects a sweep leaves are zeroed before reuse unless noscan") {
   const std::uint64_t fresh = 0xEEEEEEEEEEEEEEEEull;
   for (const std::uint8_t c : {std::uint8_t{1}, std::uint8_t{2}, std::uint8_t{5}, std::uint8_t{30}, std::uint8_t{67}}) {
-    // The source claims its pages are zero and fills them with 0xEE, so
-    // every byte the heap writes shows.
-    t::TestPageSource source;
-    source.marked_zero = true;
-    SpanHeapOptions options;
-    options.page_source = &source;
-    SpanHeap heap(options);
-    ThreadCache cache(heap);
-    const SpanClass sc(c, true, false);
-    const std::size_t size = kSizeClasses[c].size;
-    const std::size_t n = std::min<std::size_t>(kSizeClasses[c].objects, 100);
-    INFO("class " << int{c} << " size " << size << " objects " << n);
-    std::vector<char*> objs;
-    for (std::size_t i = 0; i < n; ++i) objs.push_back(static_cast<char*>(cache.alloc(sc)));
-    Span* span = Segment::span_of(objs[0]);
-    for (char* p : objs) REQUIRE(Segment::span_of(p) == span);
-    for (char* p : objs) CHECK(t::holds(p, size, fresh));
-    // A sweep that frees nothing leaves the free objects as the source gave them.
-    for (char* p : objs) t::mark(p);
-    cache.release_all();
-    t::sweep_all(heap);
-    if (n < kSizeClasses[c].objects) CHECK(t::holds(cache.alloc(sc), size, fresh));
-    // Now every other object dies, with its bytes still there.
-    for (std::size_t i = 0; i < n; ++i) t::fill(objs[i], size, t::nonzero_tag(i));
-    for (std::size_t i = 0; i < n; i += 2) t::mark(objs[i]);
-    cache.release_all();
-    t::sweep_all(heap);
-    for (std::size_t i = 0; i < n; i += 2) CHECK(t::holds(objs[i], size, t::nonzero_tag(i)));
-    for (std::size_t i = 1; i < n; i += 2) {
-      char* p = static_cast<char*>(cache.alloc(sc));
-      REQUIRE(p == objs[i]);
-      CHECK(t::all_zero(p, size));
+    for (const bool noscan : {false, true}) {
+      // The source claims its pages are zero and fills them with 0xEE, so
+      // every byte the heap writes shows.
+      t::TestPageSource source;
+      source.marked_zero = true;
+      SpanHeapOptions options;
+      options.page_source = &source;
+      SpanHeap heap(options);
+      ThreadCache cache(heap);
+      const SpanClass sc(c, noscan, false);
+      const std::size_t size = kSizeClasses[c].size;
+      const std::size_t n = std::min<std::size_t>(kSizeClasses[c].objects, 100);
+      INFO("class " << int{c} << " size " << size << " objects " << n << " noscan " << noscan);
+      std::vector<char*> objs;
+      for (std::size_t i = 0; i < n; ++i) objs.push_back(static_cast<char*>(cache.alloc(sc)));
+      Span* span = Segment::span_of(objs[0]);
+      for (char* p : objs) REQUIRE(Segment::span_of(p) == span);
+      for (char* p : objs) CHECK(t::holds(p, size, fresh));
+      // A sweep that frees nothing leaves the free objects as the source gave them.
+      for (char* p : objs) t::mark(p);
+      cache.release_all();
+      t::sweep_all(heap);
+      if (n < kSizeClasses[c].objects) CHECK(t::holds(cache.alloc(sc), size, fresh));
+      // Now every other object dies, with its bytes still there.
+      for (std::size_t i = 0; i < n; ++i) t::fill(objs[i], size, t::nonzero_tag(i));
+      for (std::size_t i = 0; i < n; i += 2) t::mark(objs[i]);
+      cache.release_all();
+      t::sweep_all(heap);
+      for (std::size_t i = 0; i < n; i += 2) CHECK(t::holds(objs[i], size, t::nonzero_tag(i)));
+      // A dead object with pointers comes back zeroed; a noscan one as it
+      // was left (only its owner reads it, once its constructor has run).
+      for (std::size_t i = 1; i < n; i += 2) {
+        char* p = static_cast<char*>(cache.alloc(sc));
+        REQUIRE(p == objs[i]);
+        if (noscan) {
+          CHECK(t::holds(p, size, t::nonzero_tag(i)));
+        } else {
+          CHECK(t::all_zero(p, size));
+        }
+      }
     }
   }
 }
 
-TEST_CASE("allocation: each kind of a typed class has its own spans, slot and central; untyped classes keep theirs") {
+TEST_CASE("allocation: each kind of a typed class has its own spans, slot and central, and untyped classes keep theirs") {
   SpanHeap heap;
   ThreadCache cache(heap);
   // Kinds 1 and 2 of one size class, the same size untyped, and a kind

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstring>
 #include <memory>
 #include <type_traits>
 
@@ -71,12 +72,18 @@ class Array final : public Object {
   friend class Heap;
   static constexpr std::size_t kDataOffset = (sizeof(std::size_t) + alignof(T) - 1) / alignof(T) * alignof(T);
 
-  // The heap hands out zeroed memory, and value-initializing a scalar
-  // (other than a pointer to member, whose null is not all zero bits) is
-  // zero-initialization: such elements are already in place, and an array
-  // of which the program writes a part costs only the pages it writes.
-  explicit Array(std::size_t n) : length_(0) {
-    if constexpr (!kZeroIsValue) std::uninitialized_value_construct_n(data(), n);
+  // Value-initializing a scalar (other than a pointer to member, whose null
+  // is not all zero bits) is zero-initialization. In a cell the heap zeroed
+  // (`zeroed`: every large array) such elements are already in place, and
+  // an array of which the program writes a part costs only the pages it
+  // writes; a small array of scalars is noscan, handed out as it was left,
+  // and clears itself.
+  Array(std::size_t n, bool zeroed) : length_(0) {
+    if constexpr (!kZeroIsValue) {
+      std::uninitialized_value_construct_n(data(), n);
+    } else if (!zeroed) {
+      std::memset(static_cast<void*>(data()), 0, n * sizeof(T));
+    }
     length_ = n;
   }
   static constexpr bool kZeroIsValue = std::is_scalar_v<T> && !std::is_member_pointer_v<T>;

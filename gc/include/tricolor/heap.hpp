@@ -178,7 +178,8 @@ Array<T>* Heap::make_array(std::size_t n) {
   constexpr std::size_t kMaxElements = (std::size_t{1} << 46) / sizeof(T);
   if (n > kMaxElements) gc::Mutator::throw_array_too_large(n, sizeof(T));
   const std::size_t bytes = gc::kHeaderSize<Array<T>> + Array<T>::bytes_for(n);
-  return construct<Array<T>>(m, m.allocate(bytes, gc::span_class_for<Array<T>>(bytes)), n);
+  const alloc::SpanClass sc = gc::span_class_for<Array<T>>(bytes);
+  return construct<Array<T>>(m, m.allocate(bytes, sc), n, sc.zeroed());
 }
 
 template <class T, class... Args>

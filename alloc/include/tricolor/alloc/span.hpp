@@ -12,10 +12,11 @@
 // allocated, or freeindex has just crossed into the next word) the
 // out-of-line alloc_slow() loads the next word.
 //
-// Zeroing: every object the cache word offers is zero. alloc_slow() is the
-// only place that loads the word, and it clears the word's free objects
-// first (unless needzero says they are still as the source zeroed them),
-// adjacent ones with one memset. Clearing them one by one as they were
+// Zeroing: every object the cache word offers is zero, unless the class is
+// not zeroed() (small noscan objects, which only their owner reads).
+// alloc_slow() is the only place that loads the word, and it clears the
+// word's free objects first (unless needzero says they are still as the
+// source zeroed them), adjacent ones with one memset. Clearing them one by one as they were
 // handed out cost twice the time of the whole allocation on a heap larger
 // than L2: six narrow stores per cache line fill the store buffer, and it
 // can then wait on only a few lines at once; a memset writes whole lines.

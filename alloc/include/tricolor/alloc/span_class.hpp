@@ -2,7 +2,10 @@
 // properties the collector needs per object without looking at it.
 //
 //   noscan     the objects hold no managed pointers: the marker never scans
-//              them (Go's noscan spans).
+//              them (Go's noscan spans). Nothing but their owner ever reads
+//              them, so a small one is handed out as it was left, not
+//              zeroed: its constructor writes what it holds (Boehm's
+//              GC_MALLOC_ATOMIC).
 //   finalize   the objects have a destructor that must run when they die:
 //              the sweeper reports each dead object of such a span. A span
 //              without it is swept by swapping bitmaps, touching no object.
@@ -58,6 +61,12 @@ class SpanClass {
   constexpr bool noscan() const noexcept { return (value_ & 1) != 0; }
   constexpr bool finalize() const noexcept { return (value_ & 2) != 0; }
   constexpr bool large() const noexcept { return size_class() == 0; }
+  // Whether the allocator hands out the class's objects zeroed. A marker
+  // may read an object with pointers before its constructor has written
+  // them (it is a root while under construction), so those are zeroed; so
+  // is a large object, which usually sits on pages that are zero already
+  // and then costs nothing. Small noscan objects are not.
+  constexpr bool zeroed() const noexcept { return large() || !noscan(); }
   // 0 for an untyped class.
   constexpr std::uint32_t kind() const noexcept {
     return index() < kNumSpanClasses ? 0 : static_cast<std::uint32_t>(index() - kNumSpanClasses + 1);

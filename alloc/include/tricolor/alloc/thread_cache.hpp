@@ -23,14 +23,16 @@ class ThreadCache {
   ThreadCache(const ThreadCache&) = delete;
   ThreadCache& operator=(const ThreadCache&) = delete;
 
-  // A zeroed object of span class `sc` (a small class). Throws OutOfMemory.
+  // An object of span class `sc` (a small class), zeroed if sc.zeroed().
+  // Throws OutOfMemory.
   void* alloc(SpanClass sc) {
     Span* const span = this->span(sc);
     if (span->alloc_cache == 0) [[unlikely]] return refill(sc);
     return take(span);
   }
 
-  // A zeroed object of `size` bytes, small or large. Throws OutOfMemory.
+  // An object of `size` bytes, small or large, zeroed unless it is small
+  // and noscan. Throws OutOfMemory.
   void* alloc(std::size_t size, bool noscan, bool finalize) {
     if (size > kMaxSmallSize) [[unlikely]] return heap_.alloc_large(size, noscan, finalize);
     // An untyped class: its slot always exists, and is its low bits.
@@ -42,7 +44,7 @@ class ThreadCache {
 
   // The fast path's end, for a span of this cache whose cached word has a
   // free object (alloc_cache != 0): that object, which alloc_slow zeroed
-  // when it loaded the word.
+  // (if the class is zeroed) when it loaded the word.
   static void* take(Span* span) noexcept {
     void* p = span->alloc_cached();
     unpoison(p, span->elem_size);

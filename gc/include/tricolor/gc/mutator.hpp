@@ -95,7 +95,8 @@ class Mutator {
     return find(heap);
   }
 
-  // A zeroed cell of `bytes` bytes of span class `sc`. A safepoint.
+  // A cell of `bytes` bytes of span class `sc`, zeroed if sc.zeroed(). A
+  // safepoint.
   void* allocate(std::size_t bytes, alloc::SpanClass sc) {
     safepoint();
     // The heap grows by the cell, not the request: the pacer must see the
