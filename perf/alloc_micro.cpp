@@ -19,9 +19,11 @@
 //   0 "mixed"  70 % 16-64 B, 25 % 65-512 B, 5 % 513-4096 B (~215 B average)
 //   1 "small"  16-64 B only: the tree nodes, list cells and boxes that make
 //              up most of a garbage-collected heap
-// tricolor zeroes every object it hands out (a collector must never see a
-// stale pointer in a fresh object); mi_malloc and malloc do not, so the same
-// run also measures the zeroing peers mi_zalloc and glibc's calloc.
+// tricolor runs twice, chosen by its third argument: 1 allocates noscan
+// objects (no pointers: handed out as they were left, as mi_malloc and
+// malloc do), 0 objects with pointers, which it zeroes (a collector must
+// never see a stale pointer in a fresh object); the same run also measures
+// the zeroing peers mi_zalloc and glibc's calloc.
 //
 // The *_half variants free every other object first, then the rest, so that
 // sweeping meets half-full spans and the peers fragmented free lists.
@@ -144,12 +146,13 @@ void sweep(ThreadCache& cache, SpanHeap& heap) {
 void BM_tricolor(benchmark::State& state) {
   const std::size_t n = static_cast<std::size_t>(state.range(0));
   const auto& sz = sizes(n, state.range(1));
+  const bool noscan = state.range(2) != 0;
   fresh_start();
   SpanHeap heap;
   ThreadCache cache(heap);
   const auto round = [&] {
     for (std::size_t i = 0; i < n; ++i) {
-      auto* p = static_cast<std::uint64_t*>(cache.alloc(sz[i], true, false));
+      auto* p = static_cast<std::uint64_t*>(cache.alloc(sz[i], noscan, false));
       *p = i;
       benchmark::DoNotOptimize(p);
     }
@@ -164,11 +167,11 @@ void BM_tricolor(benchmark::State& state) {
 // Allocates n objects into `ptrs`, marks every other one (as a collector
 // would mark the survivors), then sweeps twice: half survive the first
 // sweep, none the second.
-void alloc_sweep_half(ThreadCache& cache, SpanHeap& heap, const std::vector<std::uint32_t>& sz,
+void alloc_sweep_half(ThreadCache& cache, SpanHeap& heap, const std::vector<std::uint32_t>& sz, bool noscan,
                       std::vector<void*>& ptrs, std::uint64_t* survivors_seen) {
   const std::size_t n = ptrs.size();
   for (std::size_t i = 0; i < n; ++i) {
-    auto* p = static_cast<std::uint64_t*>(cache.alloc(sz[i], true, false));
+    auto* p = static_cast<std::uint64_t*>(cache.alloc(sz[i], noscan, false));
     *p = i;
     ptrs[i] = p;
   }
@@ -184,6 +187,7 @@ void alloc_sweep_half(ThreadCache& cache, SpanHeap& heap, const std::vector<std:
 void BM_tricolor_half(benchmark::State& state) {
   const std::size_t n = static_cast<std::size_t>(state.range(0));
   const auto& sz = sizes(n, state.range(1));
+  const bool noscan = state.range(2) != 0;
   std::vector<void*> ptrs(n);
   fresh_start();
   SpanHeap heap;
@@ -191,13 +195,13 @@ void BM_tricolor_half(benchmark::State& state) {
   // The untimed round also checks that the first sweep keeps exactly the
   // marked half.
   std::uint64_t survivors = 0;
-  alloc_sweep_half(cache, heap, sz, ptrs, &survivors);
+  alloc_sweep_half(cache, heap, sz, noscan, ptrs, &survivors);
   if (survivors != (n + 1) / 2) {
     std::fprintf(stderr, "alloc_micro: %llu objects survived the first sweep, expected %llu\n",
                  static_cast<unsigned long long>(survivors), static_cast<unsigned long long>((n + 1) / 2));
     std::abort();
   }
-  for (auto _ : state) alloc_sweep_half(cache, heap, sz, ptrs, nullptr);
+  for (auto _ : state) alloc_sweep_half(cache, heap, sz, noscan, ptrs, nullptr);
   check(heap, 0, (state.iterations() + 1) * n, "after the second sweep");
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * n));
 }
@@ -229,12 +233,12 @@ void BM_peer(benchmark::State& state) {
 
 }  // namespace
 
-BENCHMARK(BM_tricolor)->ArgsProduct({{1 << 16, 1 << 20}, {0, 1}})->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_tricolor)->ArgsProduct({{1 << 16, 1 << 20}, {0, 1}, {1, 0}})->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_peer<mi_malloc, mi_free, false>)->Name("BM_mimalloc")->ArgsProduct({{1 << 16, 1 << 20}, {0, 1}})->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_peer<glibc_malloc, glibc_free, false>)->Name("BM_glibc")->ArgsProduct({{1 << 16, 1 << 20}, {0, 1}})->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_peer<mi_zalloc, mi_free, false>)->Name("BM_mi_zalloc")->ArgsProduct({{1 << 16, 1 << 20}, {0, 1}})->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_peer<glibc_calloc, glibc_free, false>)->Name("BM_glibc_calloc")->ArgsProduct({{1 << 16, 1 << 20}, {0, 1}})->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_tricolor_half)->ArgsProduct({{1 << 16, 1 << 20}, {0, 1}})->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_tricolor_half)->ArgsProduct({{1 << 16, 1 << 20}, {0, 1}, {1, 0}})->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_peer<mi_malloc, mi_free, true>)->Name("BM_mimalloc_half")->ArgsProduct({{1 << 16, 1 << 20}, {0, 1}})->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_peer<glibc_malloc, glibc_free, true>)->Name("BM_glibc_half")->ArgsProduct({{1 << 16, 1 << 20}, {0, 1}})->Unit(benchmark::kMillisecond);
 

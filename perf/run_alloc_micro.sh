@@ -3,6 +3,8 @@
 # interleaved at random so that the machine's drift hits every peer alike, then
 # prints each workload's median time and its ratio to the peers' medians, by
 # wall-clock time and by CPU time (steadier when other jobs share the cores).
+# tricolor has two rows per workload: noscan objects, and "ptrs", objects
+# with pointers, which it zeroes.
 # Extra arguments go to alloc_micro, e.g. --benchmark_filter='/65536/'.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,18 +21,18 @@ peers = [("mimalloc", "BM_mimalloc"), ("glibc", "BM_glibc"), ("mi_zalloc", "BM_m
 for clock in ("real_time", "cpu_time"):
     med = {r["run_name"]: r[clock] for r in runs if r.get("aggregate_name") == "median"}
     print(f"median {clock} in ms; ratio = tricolor / peer (below 1: tricolor is faster)")
-    print(f"{'workload':<22} {'tricolor':>9} " + " ".join(f"{p:>9}" for p, _ in peers) + "   " +
+    print(f"{'workload':<26} {'tricolor':>9} " + " ".join(f"{p:>9}" for p, _ in peers) + "   " +
           " ".join(f"{'/' + p:>10}" for p, _ in peers))
-    for mix, mix_name in ((0, "mixed"), (1, "small")):
-        for variant in ("", "_half"):
-            for n in (1 << 16, 1 << 20):
-                t = med.get(f"BM_tricolor{variant}/{n}/{mix}")
-                if t is None:  # filtered out
-                    continue
-                times = [med.get(f"{b}{variant}/{n}/{mix}") for _, b in peers]
-                name = f"{mix_name}{variant} N={n}"
-                print(f"{name:<22} {t:>9.3f} " + " ".join(f"{x:>9.3f}" if x else f"{'-':>9}" for x in times) + "   " +
-                      " ".join(f"{t / x:>10.2f}" if x else f"{'-':>10}" for x in times))
+    rows = [(mix, mix_name, variant, n, noscan, kind) for mix, mix_name in ((0, "mixed"), (1, "small"))
+            for variant in ("", "_half") for n in (1 << 16, 1 << 20) for noscan, kind in ((1, ""), (0, " ptrs"))]
+    for mix, mix_name, variant, n, noscan, kind in rows:
+        t = med.get(f"BM_tricolor{variant}/{n}/{mix}/{noscan}")
+        if t is None:  # filtered out
+            continue
+        times = [med.get(f"{b}{variant}/{n}/{mix}") for _, b in peers]
+        name = f"{mix_name}{variant}{kind} N={n}"
+        print(f"{name:<26} {t:>9.3f} " + " ".join(f"{x:>9.3f}" if x else f"{'-':>9}" for x in times) + "   " +
+              " ".join(f"{t / x:>10.2f}" if x else f"{'-':>10}" for x in times))
     print()
 PY
 rm -f "$out"
