@@ -41,7 +41,10 @@ class Heap {
   Heap& operator=(const Heap&) = delete;
 
   // A new T constructed from args. The object is rooted while its
-  // constructor runs, so the constructor may allocate.
+  // constructor runs, so the constructor may allocate. Initialisation is
+  // C++'s, as with `new T(args...)`: make<T>() value-initialises, and a
+  // field a user-provided constructor leaves unset is zero if T is traced
+  // (the heap zeroes such cells) and indeterminate otherwise.
   template <class T, class... Args>
   T* make(Args&&... args);
 
