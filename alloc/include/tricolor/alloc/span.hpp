@@ -16,10 +16,11 @@
 // not zeroed() (small noscan objects, which only their owner reads).
 // alloc_slow() is the only place that loads the word, and it clears the
 // word's free objects first (unless needzero says they are still as the
-// source zeroed them), adjacent ones with one memset. Clearing them one by one as they were
-// handed out cost twice the time of the whole allocation on a heap larger
-// than L2: six narrow stores per cache line fill the store buffer, and it
-// can then wait on only a few lines at once; a memset writes whole lines.
+// source zeroed them), adjacent ones with one memset. Clearing them one by
+// one as they were handed out cost twice the time of the whole allocation
+// on a heap larger than L2: six narrow stores per cache line fill the store
+// buffer, and it can then wait on only a few lines at once; a memset writes
+// whole lines.
 //
 // Sweeping (Go's mspan.sweep): after marking, the mark bits plus the objects
 // allocated since live_from (allocated black, without a bit) are exactly the
