@@ -7,6 +7,8 @@
 //                        per batch, the batch dropped at once. Includes the
 //                        collections that garbage costs (GOGC=100, nothing
 //                        live): what a program pays per object, amortised.
+//   BM_make_plain/N      the same with an object without pointers (a word
+//                        and a payload): noscan, not zeroed
 //   BM_mi_malloc/N       mi_malloc of N bytes, 256 per batch, then mi_free
 //   BM_mi_zalloc/N       the same zeroed, as make zeroes
 //   BM_mi_zalloc_fifo/N  mi_zalloc, each object freed 4 MiB of allocation
@@ -31,6 +33,8 @@
 #include <array>
 #include <cstddef>
 #include <memory>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include <tricolor/tricolor.hpp>
@@ -52,21 +56,27 @@ struct Sized : tricolor::Object {
   void trace(tricolor::Visitor& v) const { v(next); }
 };
 
+template <std::size_t N>
+struct Plain : tricolor::Object {
+  Plain() {}  // writes what the peers write, a word
+  void* word = nullptr;
+  std::byte payload[N - sizeof(void*)];
+};
+
 tricolor::Heap& heap() {
   static tricolor::Heap h;
   static tricolor::ThreadScope attach{h};  // Google Benchmark runs everything on this thread
   return h;
 }
 
-template <std::size_t N>
+template <class T>
 void BM_make(benchmark::State& state) {
-  static_assert(sizeof(Sized<N>) == N);
   tricolor::Heap& h = heap();
   std::array<void*, kBatch> batch;
   for (auto _ : state) {
     // Raw pointers, never read again: they only keep the stores from being
     // optimised away, as the peers' arrays are needed to free.
-    for (void*& p : batch) p = h.make<Sized<N>>();
+    for (void*& p : batch) p = h.make<T>();
     benchmark::DoNotOptimize(batch.data());
     benchmark::ClobberMemory();
   }
@@ -182,24 +192,26 @@ void BM_blocking_scope(benchmark::State& state) {
   }
 }
 
+// BM_make/N and BM_make_plain/N for every size N; the peers run at the same
+// sizes.
+constexpr std::size_t kMakeSizes[] = {16, 32, 48, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 32768};
+template <std::size_t... I>
+bool register_make(std::index_sequence<I...>) {
+  static_assert(((sizeof(Sized<kMakeSizes[I]>) == kMakeSizes[I] && sizeof(Plain<kMakeSizes[I]>) == kMakeSizes[I]) && ...));
+  (benchmark::RegisterBenchmark(("BM_make/" + std::to_string(kMakeSizes[I])).c_str(), BM_make<Sized<kMakeSizes[I]>>),
+   ...);
+  (benchmark::RegisterBenchmark(("BM_make_plain/" + std::to_string(kMakeSizes[I])).c_str(),
+                                BM_make<Plain<kMakeSizes[I]>>),
+   ...);
+  return true;
+}
+[[maybe_unused]] const bool make_registered = register_make(std::make_index_sequence<std::size(kMakeSizes)>());
+void make_sizes(benchmark::internal::Benchmark* b) {
+  for (std::size_t size : kMakeSizes) b->Arg(static_cast<std::int64_t>(size));
+}
+
 }  // namespace
 
-BENCHMARK(BM_make<16>)->Name("BM_make/16");
-BENCHMARK(BM_make<32>)->Name("BM_make/32");
-BENCHMARK(BM_make<48>)->Name("BM_make/48");
-BENCHMARK(BM_make<64>)->Name("BM_make/64");
-BENCHMARK(BM_make<128>)->Name("BM_make/128");
-BENCHMARK(BM_make<256>)->Name("BM_make/256");
-BENCHMARK(BM_make<512>)->Name("BM_make/512");
-BENCHMARK(BM_make<1024>)->Name("BM_make/1024");
-BENCHMARK(BM_make<2048>)->Name("BM_make/2048");
-BENCHMARK(BM_make<4096>)->Name("BM_make/4096");
-BENCHMARK(BM_make<8192>)->Name("BM_make/8192");
-BENCHMARK(BM_make<32768>)->Name("BM_make/32768");
-// The sizes of the BM_make rows above.
-void make_sizes(benchmark::internal::Benchmark* b) {
-  for (int size : {16, 32, 48, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 32768}) b->Arg(size);
-}
 BENCHMARK(BM_mimalloc<mi_malloc_n>)->Name("BM_mi_malloc")->Apply(make_sizes);
 BENCHMARK(BM_mimalloc<mi_zalloc_n>)->Name("BM_mi_zalloc")->Apply(make_sizes);
 BENCHMARK(BM_mi_zalloc_fifo)->Apply(make_sizes);

@@ -2,8 +2,9 @@
 # Builds the release preset and runs perf/api_micro: 7 repetitions,
 # interleaved at random so that the machine's drift hits every peer alike,
 # then prints the medians in ns per operation with tricolor's ratio to each
-# peer: make per size class against mimalloc, Member stores, Root handles and
-# BlockingScope against their counterparts without a collector.
+# peer: make per size class (objects with pointers, zeroed, and without)
+# against mimalloc, Member stores, Root handles and BlockingScope against
+# their counterparts without a collector.
 # Extra arguments go to api_micro, e.g. --benchmark_min_time=0.1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,15 +34,18 @@ def cell(x):
     return f"{x:.1f}" if x is not None else "-"
 
 peers = ["BM_mi_malloc", "BM_mi_zalloc", "BM_mi_zalloc_fifo"]
-print("| size | make | mi_malloc | mi_zalloc | mi_zalloc, freed 4 MiB later | make / mi_malloc | make / mi_zalloc | make / mi_zalloc later |")
-print("|---|---|---|---|---|---|---|---|")
+print("| size | make | make, no pointers | mi_malloc | mi_zalloc | mi_zalloc, freed 4 MiB later "
+      "| make / mi_malloc | make / mi_zalloc | make / mi_zalloc later | no pointers / mi_malloc |")
+print("|---|---|---|---|---|---|---|---|---|---|")
 for size in (16, 32, 48, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 32768):
     t = ns(f"BM_make/{size}")
     if t is None:
         continue
+    plain = ns(f"BM_make_plain/{size}")
     times = [ns(f"{p}/{size}") for p in peers]
-    print(f"| {size} B | {t:.1f} | " + " | ".join(cell(x) for x in times) + " | " +
-          " | ".join(f"{t / x:.2f}" if x else "-" for x in times) + " |")
+    print(f"| {size} B | {t:.1f} | {cell(plain)} | " + " | ".join(cell(x) for x in times) + " | " +
+          " | ".join(f"{t / x:.2f}" if x else "-" for x in times) + " | " +
+          (f"{plain / times[0]:.2f}" if plain and times[0] else "-") + " |")
 print()
 print("| operation | tricolor | without a collector | ratio |")
 print("|---|---|---|---|")
