@@ -71,16 +71,16 @@ case $what in
     echo "checksums: $ran peers, binary-trees $depth = $expected, gcbench 10 = $gcbench_expected"
     ;;
   pause)
-    out=$(GODEBUG=gccheckmark=1 "$dir/pause" 16 1) || fail "pause exited with an error"
-    echo "$out"
-    [[ $(value probe "$out") -gt 0 ]] || fail "tricolor's probe never ran"
-    [[ $(sed -n 's/.* cycles \([0-9]*\) .*/\1/p' <<<"$out") -gt 0 ]] || fail "tricolor never collected"
-    if [[ -x $dir/pause_boehm ]]; then
-      out=$("$dir/pause_boehm" boehm 16 1) || fail "pause_boehm exited with an error"
+    check_pause() {  # check_pause <peer> <command...>
+      local peer=$1 out
+      shift
+      out=$("$@") || fail "$peer's pause run exited with an error"
       echo "$out"
-      [[ $(value probe "$out") -gt 0 ]] || fail "Boehm's probe never ran"
-      [[ $(sed -n 's/.* cycles \([0-9]*\) .*/\1/p' <<<"$out") -gt 0 ]] || fail "Boehm never collected"
-    fi
+      [[ $(value probe "$out") -gt 0 ]] || fail "$peer's probe never ran"
+      [[ $(sed -n 's/.* cycles \([0-9]*\) .*/\1/p' <<<"$out") -gt 0 ]] || fail "$peer never collected"
+    }
+    check_pause tricolor env GODEBUG=gccheckmark=1 "$dir/pause" 16 1
+    [[ -x $dir/pause_boehm ]] && check_pause Boehm "$dir/pause_boehm" boehm 16 1
     ;;
   micro)
     "$dir/alloc_micro" --benchmark_min_time=0.001 >/dev/null || fail "alloc_micro failed"
