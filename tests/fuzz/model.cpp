@@ -5,6 +5,7 @@
 namespace tricolor::fuzz {
 
 Model::Model() {
+  objects_.reserve(kMaxOps);  // never moved: threads read their own objects unlocked
   std::fill(&local_[0][0][0], &local_[0][0][0] + sizeof(local_) / sizeof(int), kNone);
   std::fill(&global_[0][0], &global_[0][0] + sizeof(global_) / sizeof(int), kNone);
   std::fill(&weak_root_[0][0], &weak_root_[0][0] + sizeof(weak_root_) / sizeof(int), kNone);

@@ -11,7 +11,8 @@
 // (it may have found an unreachable object dead that the model has not),
 // so a weak read of an object that the program can no longer reach may read
 // either way, and the next check first collects until the model reaches its
-// fixed point, where both must agree again.
+// fixed point, where both must agree again. Concurrent programs are always
+// in the second case: another thread may collect at any time.
 #pragma once
 
 #include <cstdint>

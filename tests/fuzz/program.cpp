@@ -10,6 +10,7 @@ Program decode(const std::uint8_t* data, std::size_t size) {
   auto next = [&]() -> std::uint8_t { return at < size ? data[at++] : 0; };
   const std::uint8_t config = next();
   p.threads = 2 + (config & 1);
+  p.concurrent = config >> 7;
   for (int t = 0; t < p.threads; ++t) {
     std::uint8_t mask = (config >> (1 + 2 * t)) & 3;
     if (mask == 0) mask = static_cast<std::uint8_t>(1u << (t % kHeaps));
@@ -40,7 +41,7 @@ Program decode(const std::uint8_t* data, std::size_t size) {
       if (p.attach[t] >> h & 1) p.ops.push_back({OpCode::kUnblock, static_cast<std::uint8_t>(t), static_cast<std::uint8_t>(h), 0, 0, 0});
     }
   }
-  for (int h = 0; h < kHeaps; ++h) p.ops.push_back({OpCode::kCollect, 0, static_cast<std::uint8_t>(h), 0, 0, 0});
+  for (int h = 0; h < kHeaps; ++h) p.ops.push_back({OpCode::kCollect, 0, static_cast<std::uint8_t>(h), 0, 0, 1});
   return p;
 }
 

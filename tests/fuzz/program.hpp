@@ -12,7 +12,7 @@ inline constexpr int kHeaps = 2;
 inline constexpr int kMaxThreads = 3;
 inline constexpr int kLocalSlots = 6;    // Roots per thread and heap
 inline constexpr int kGlobalSlots = 6;   // GlobalRoots per heap
-inline constexpr int kWeakSlots = 4;     // WeakRoots per heap
+inline constexpr int kWeakSlots = 6;     // WeakRoots per heap
 inline constexpr std::size_t kMaxOps = 300;
 
 // A handle slot named by an operation: below kLocalSlots a Root of the
@@ -39,7 +39,8 @@ enum class OpCode : std::uint8_t {
   kSetFinalizer,    // on a
   kClearFinalizer,  // on a
   kAddCleanup,      // on a, with argument b (managed if c odd) or an int
-  kCollect,         // collect, run finalizers, compare with the model
+  kCollect,         // collect, run finalizers, compare with the model (in a
+                    // concurrent program only if c is odd, else collect)
   kSetGcPercent,    // a picks the percent: off or small enough to collect
   kGarbage,         // a picks how many unreachable objects to allocate
   kBlocking,        // enter or leave a BlockingScope the program controls
@@ -58,6 +59,9 @@ struct Op {
 
 struct Program {
   int threads = 2;
+  // In order, one operation at a time, or each thread its own operations
+  // at once between checks.
+  bool concurrent = false;
   std::uint8_t attach[kMaxThreads] = {};  // bit h: attached to heap h
   std::vector<Op> ops;                    // ends with a check of each heap
 };

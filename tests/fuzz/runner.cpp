@@ -5,7 +5,6 @@
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -63,10 +62,13 @@ inline std::atomic<int> g_finalizer_runs[kMaxOps];
 inline std::atomic<int> g_cleanup_runs[kMaxOps];
 inline std::atomic<int> g_bad_finalizer_object{-1};
 
-[[noreturn]] void fail(std::size_t pc, const char* format, ...) {
+// The operation the calling thread runs, for the messages of fail().
+thread_local std::size_t t_pc = 0;
+
+[[noreturn]] void fail(const char* format, ...) {
   std::va_list args;
   va_start(args, format);
-  std::fprintf(stderr, "api_fuzzer: model mismatch at operation %zu: ", pc);
+  std::fprintf(stderr, "api_fuzzer: model mismatch at operation %zu: ", t_pc);
   std::vfprintf(stderr, format, args);
   std::fprintf(stderr, "\n");
   va_end(args);
@@ -83,12 +85,20 @@ Options heap_options() {
   return o;
 }
 
-// One program's run. Only the thread that holds the baton touches the model
-// and the shared handles; the baton's mutex orders them.
+// One program's run. In order (the baton), one thread at a time touches the
+// shared handles and the model; concurrently, each thread has handles of
+// its own (own_slot), so the threads' objects never meet, and takes
+// model_mu_ to change the model or read the whole of it, never while it
+// calls into a heap (a thread waiting for the lock would hold up a stop of
+// the world that the holder waits for).
 class Run {
  public:
   explicit Run(const Program& program) : program_(program) {
-    for (int h = 0; h < kHeaps; ++h) heaps_[h] = std::make_unique<Heap>(heap_options());
+    for (int h = 0; h < kHeaps; ++h) {
+      heaps_[h] = std::make_unique<Heap>(heap_options());
+      // Concurrent threads collect whenever they like.
+      model_.automatic[h] = program.concurrent;
+    }
     for (std::size_t i = 0; i < kMaxOps; ++i) {
       g_destroyed[i] = false;
       g_finalizer_runs[i] = 0;
@@ -107,7 +117,7 @@ class Run {
       for (auto& w : weak_roots_[h]) w = nullptr;
       map_[h].reset();
     }
-    liveness_.clear();
+    liveness_.reset();
     for (auto& heap : heaps_) heap.reset();
   }
 
@@ -125,8 +135,14 @@ class Run {
   // Whether thread t may touch heap h now.
   bool usable(int t, int h) const { return attached(t, h) && !blocking_[t][h]; }
 
-  // The thread that runs op: its own if it may, else the first that may;
-  // -1 if none may (it is skipped).
+  bool is_check(const Op& op) const { return op.code == OpCode::kCollect && (!program_.concurrent || (op.c & 1)); }
+  // Whether thread t runs op, in a concurrent phase.
+  bool runs_own(int t, const Op& op) const {
+    const bool any_thread = op_only_moves_globals(op) && kGlobalRootsFromOtherThreads;
+    return op.thread == t && (any_thread || usable(t, op.heap) || op.code == OpCode::kUnblock);
+  }
+  // The thread that runs op in order: its own if it may, else the first
+  // that may; -1 if none may (it is skipped).
   int runner_of(const Op& op) const {
     const bool any_thread = op_only_moves_globals(op) && kGlobalRootsFromOtherThreads;
     if (any_thread || usable(op.thread, op.heap)) return op.thread;
@@ -141,9 +157,15 @@ class Run {
     return moves && is_global(op.a % kHandleSlots) && (op.code == OpCode::kDrop || is_global(op.b % kHandleSlots));
   }
 
-  // Advances pc_ past skipped operations to the next one a thread runs.
+  // Advances pc_ past skipped operations to the next one a thread runs,
+  // or to the start of a concurrent phase.
   void advance() {
     while (pc_ < program_.ops.size()) {
+      if (program_.concurrent && !is_check(program_.ops[pc_])) {
+        turn_ = kAll;
+        ++phase_;
+        return;
+      }
       const int t = runner_of(program_.ops[pc_]);
       if (t >= 0) {
         turn_ = t;
@@ -167,7 +189,10 @@ class Run {
         cv_.notify_all();
       }
     }
+    std::uint64_t ran_phase = 0;  // the last concurrent phase it ran
     while (true) {
+      std::size_t begin, end;
+      bool all;
       {
         // Waiting, the thread holds Roots but touches no heap: the
         // collector scans it on its behalf.
@@ -176,12 +201,29 @@ class Run {
           if (attached(t, h) && !self.blocking[h]) waiting[h].emplace(*heaps_[h]);
         }
         std::unique_lock<std::mutex> lock(mu_);
-        cv_.wait(lock, [&] { return started_ == program_.threads && (turn_ == t || pc_ >= program_.ops.size()); });
+        cv_.wait(lock, [&] {
+          return started_ == program_.threads &&
+                 (pc_ >= program_.ops.size() || turn_ == t || (turn_ == kAll && phase_ != ran_phase));
+        });
         if (pc_ >= program_.ops.size()) break;
+        all = turn_ == kAll;
+        begin = pc_;
+        end = pc_ + 1;
+        if (all) {
+          ran_phase = phase_;
+          while (end < program_.ops.size() && !is_check(program_.ops[end])) ++end;
+        }
       }
-      execute(self, program_.ops[pc_]);
+      for (std::size_t i = begin; i < end; ++i) {
+        if (!all || runs_own(t, program_.ops[i])) {
+          t_pc = i;
+          execute(self, program_.ops[i]);
+        }
+      }
       std::lock_guard<std::mutex> lock(mu_);
-      ++pc_;
+      if (all && ++arrived_ < program_.threads) continue;
+      arrived_ = 0;
+      pc_ = end;
       advance();
       cv_.notify_all();
     }
@@ -250,21 +292,36 @@ class Run {
     }
   }
 
+  // The slot an operation's byte names: concurrent threads each have
+  // global and weak slots of their own.
+  int own_slot(int t, std::uint8_t raw, int slots, int first) const {
+    const int s = raw % slots;
+    if (!program_.concurrent || s < first) return s;
+    const int n = program_.threads;
+    return first + (t + n * ((s - first) / n)) % (slots - first);
+  }
+  // Sets a model handle (which other threads may be reading).
+  void set(int& handle, int id) {
+    std::lock_guard<std::mutex> lock(model_mu_);
+    handle = id;
+  }
+
   // Checks a real read against the model's object id (kNone for null).
   void expect_id(const Node* got, int want, const char* what) {
     const int id = got != nullptr ? got->id : kNone;
-    if (id != want) fail(pc_, "%s read object %d, the model has %d", what, id, want);
+    if (id != want) fail("%s read object %d, the model has %d", what, id, want);
   }
   // Checks a weak read of `target` (kNone for an empty handle), which
   // returned `got`, and tells the model what it learnt.
   void expect_weak(const Node* got, int target, const char* what) {
     if (target == kNone) return expect_id(got, kNone, what);
+    std::lock_guard<std::mutex> lock(model_mu_);
     switch (model_.expect_weak(target)) {
       case WeakExpect::kAlive:
-        if (got == nullptr) fail(pc_, "%s of object %d read null; it must be alive", what, target);
+        if (got == nullptr) fail("%s of object %d read null; it must be alive", what, target);
         break;
       case WeakExpect::kDead:
-        if (got != nullptr) fail(pc_, "%s of object %d read it; it died", what, target);
+        if (got != nullptr) fail("%s of object %d read it; it died", what, target);
         break;
       case WeakExpect::kEither:
         if (got == nullptr) model_.read_dead(target);
@@ -282,42 +339,54 @@ class Run {
   std::optional<GlobalRoot<Node>> globals_[kHeaps][kGlobalSlots];
   WeakRoot<Node> weak_roots_[kHeaps][kWeakSlots];
   std::optional<GlobalRoot<Map>> map_[kHeaps];
-  std::deque<WeakRoot<Node>> liveness_;  // one per object, by id
+  std::unique_ptr<WeakRoot<Node>[]> liveness_ = std::make_unique<WeakRoot<Node>[]>(kMaxOps);  // by object id
   int gc_percent_[kHeaps] = {-1, -1};
   bool blocking_[kMaxThreads][kHeaps] = {};
   Model model_;
+  std::mutex model_mu_;
 
+  // The baton: turn_ is the thread that runs operation pc_, or kAll for a
+  // concurrent phase from pc_ to the next check, which phase_ counts.
+  static constexpr int kAll = -2;
   std::mutex mu_;
   std::condition_variable cv_;
   int started_ = 0;
   std::size_t pc_ = 0;
   int turn_ = -1;
+  std::uint64_t phase_ = 0;
+  int arrived_ = 0;  // threads done with the phase
 };
 
 void Run::execute(Thread& self, const Op& op) {
   const int t = self.index;
   const int h = op.heap;
   Heap& heap = *heaps_[h];
-  const int a = op.a % kHandleSlots;
-  const int b = op.b % kHandleSlots;
+  const int a = own_slot(t, op.a, kHandleSlots, kLocalSlots);
+  const int b = own_slot(t, op.b, kHandleSlots, kLocalSlots);
+  const int c = own_slot(t, op.c, kHandleSlots, kLocalSlots);
+  const int w = own_slot(t, op.c, kWeakSlots, 0);
   Node* const pa = get(self, h, a);
   Node* const pb = get(self, h, b);
   int& ma = model_.handle(t, h, a);
   int& mb = model_.handle(t, h, b);
   switch (op.code) {
     case OpCode::kMake: {
-      if (model_.objects().size() >= kMaxOps) return;
       const bool destructed = op.b & 1;
-      const int id = model_.make(h, destructed);
+      int id;
+      {
+        std::lock_guard<std::mutex> lock(model_mu_);
+        if (model_.objects().size() >= kMaxOps) return;
+        id = model_.make(h, destructed);
+      }
       put(self, h, a, destructed ? heap.make<Destructed>(id) : heap.make<Node>(id));
-      liveness_.emplace_back(get(self, h, a));  // after it is rooted: this allocates
-      ma = id;
+      liveness_[id] = get(self, h, a);  // after it is rooted: this allocates
+      set(ma, id);
       return;
     }
     case OpCode::kStore:
       if (pa == nullptr) return;
       pa->field[op.c & 1] = pb;
-      model_.object(ma).field[op.c & 1] = mb;
+      set(model_.object(ma).field[op.c & 1], mb);
       return;
     case OpCode::kLoad: {
       if (pb == nullptr) return;
@@ -325,15 +394,15 @@ void Run::execute(Thread& self, const Op& op) {
       const int want = model_.object(mb).field[op.c & 1];
       expect_id(v, want, "a Member");
       put(self, h, a, v);
-      ma = want;
+      set(ma, want);
       return;
     }
     case OpCode::kCopy:
     case OpCode::kMove:
       if (a == b) return;
       transfer(self, h, a, b, op.code == OpCode::kMove);
-      ma = mb;
-      if (op.code == OpCode::kMove) mb = kNone;
+      set(ma, mb);
+      if (op.code == OpCode::kMove) set(mb, kNone);
       return;
     case OpCode::kDrop:
       if (op.c & 1) {
@@ -345,12 +414,12 @@ void Run::execute(Thread& self, const Op& op) {
       } else {
         put(self, h, a, nullptr);
       }
-      ma = kNone;
+      set(ma, kNone);
       return;
     case OpCode::kWeakStore:
       if (pa == nullptr) return;
       pa->weak = pb;
-      model_.object(ma).weak = mb;
+      set(model_.object(ma).weak, mb);
       return;
     case OpCode::kWeakLoad: {
       if (pb == nullptr) return;
@@ -358,26 +427,26 @@ void Run::execute(Thread& self, const Op& op) {
       const int target = model_.object(mb).weak;
       expect_weak(v, target, "a WeakMember");
       put(self, h, a, v);
-      ma = v != nullptr ? target : kNone;
+      set(ma, v != nullptr ? target : kNone);
       return;
     }
     case OpCode::kWeakRootSet:
-      weak_roots_[h][op.c % kWeakSlots] = pa;
-      model_.weak_root(h, op.c % kWeakSlots) = ma;
+      weak_roots_[h][w] = pa;
+      set(model_.weak_root(h, w), ma);
       return;
     case OpCode::kWeakRootLock: {
-      Root<Node> v = weak_roots_[h][op.c % kWeakSlots].lock();
-      const int target = model_.weak_root(h, op.c % kWeakSlots);
+      Root<Node> v = weak_roots_[h][w].lock();
+      const int target = model_.weak_root(h, w);
       expect_weak(v.get(), target, "a WeakRoot");
       put(self, h, a, v.get());
-      ma = v ? target : kNone;
+      set(ma, v ? target : kNone);
       return;
     }
     case OpCode::kEphemeronSet: {
       if (pa == nullptr) return;
-      const int c = op.c % kHandleSlots;
       pa->pair.set(pb, get(self, h, c));
       ModelObject& o = model_.object(ma);
+      std::lock_guard<std::mutex> lock(model_mu_);
       o.key = mb;
       o.value = mb != kNone ? model_.handle(t, h, c) : kNone;
       return;
@@ -391,7 +460,7 @@ void Run::execute(Thread& self, const Op& op) {
         Node* v = pb->pair.key();
         expect_weak(v, key, "an Ephemeron's key");
         put(self, h, a, v);
-        ma = v != nullptr ? key : kNone;
+        set(ma, v != nullptr ? key : kNone);
         return;
       }
       Node* v = pb->pair.value();
@@ -403,11 +472,13 @@ void Run::execute(Thread& self, const Op& op) {
         if (v != nullptr) expect_id(v, value, "an Ephemeron's value");
       }
       put(self, h, a, v);
-      ma = v != nullptr ? value : kNone;
+      set(ma, v != nullptr ? value : kNone);
       return;
     }
+    // An EphemeronMap is not for concurrent use: concurrent programs skip
+    // these.
     case OpCode::kMapSet:
-      if (pa == nullptr) return;
+      if (pa == nullptr || program_.concurrent) return;
       if (!map_[h]) {
         map_[h].emplace(heap.make<Map>(heap));
         model_.map_exists[h] = true;
@@ -421,7 +492,7 @@ void Run::execute(Thread& self, const Op& op) {
       }
       return;
     case OpCode::kMapGet: {
-      if (!map_[h] || pb == nullptr) return;
+      if (!map_[h] || pb == nullptr || program_.concurrent) return;
       Node* v = (*map_[h])->get(pb);
       const auto it = model_.map[h].find(mb);
       const int want = it != model_.map[h].end() ? it->second : kNone;
@@ -431,6 +502,7 @@ void Run::execute(Thread& self, const Op& op) {
       return;
     }
     case OpCode::kMapReplace:
+      if (program_.concurrent) return;
       if (map_[h]) {
         *map_[h] = heap.make<Map>(heap);
       } else {
@@ -449,9 +521,13 @@ void Run::execute(Thread& self, const Op& op) {
         } catch (const UsageError&) {
           return;
         }
-        fail(pc_, "a second finalizer on object %d did not throw UsageError", id);
+        fail("a second finalizer on object %d did not throw UsageError", id);
       }
-      const int fid = model_.add_finalizer(id);
+      int fid;
+      {
+        std::lock_guard<std::mutex> lock(model_mu_);
+        fid = model_.add_finalizer(id);
+      }
       heap.set_finalizer(pa, [fid, id](Node* n) {
         if (n->id != id) g_bad_finalizer_object = fid;
         g_finalizer_runs[fid].fetch_add(1);
@@ -461,15 +537,19 @@ void Run::execute(Thread& self, const Op& op) {
     case OpCode::kClearFinalizer: {
       if (pa == nullptr) return;
       const bool had = model_.object(ma).finalizer != kNone;
-      if (heap.clear_finalizer(pa) != had) fail(pc_, "clear_finalizer of object %d did not return %d", ma, had);
-      model_.object(ma).finalizer = kNone;
+      if (heap.clear_finalizer(pa) != had) fail("clear_finalizer of object %d did not return %d", ma, had);
+      set(model_.object(ma).finalizer, kNone);
       return;
     }
     case OpCode::kAddCleanup: {
       if (pa == nullptr) return;
       const int id = ma;
       if (!(op.c & 1)) {
-        const int cid = model_.add_cleanup(id, kNone);
+        int cid;
+        {
+          std::lock_guard<std::mutex> lock(model_mu_);
+          cid = model_.add_cleanup(id, kNone);
+        }
         heap.add_cleanup(pa, [](int n) { g_cleanup_runs[n].fetch_add(1); }, cid);
         return;
       }
@@ -479,10 +559,14 @@ void Run::execute(Thread& self, const Op& op) {
         } catch (const UsageError&) {
           return;
         }
-        fail(pc_, "a cleanup of object %d with itself as argument did not throw UsageError", id);
+        fail("a cleanup of object %d with itself as argument did not throw UsageError", id);
       }
       const int keep = mb;
-      const int cid = model_.add_cleanup(id, keep);
+      int cid;
+      {
+        std::lock_guard<std::mutex> lock(model_mu_);
+        cid = model_.add_cleanup(id, keep);
+      }
       heap.add_cleanup(pa, [cid, keep](Node* arg) {
         // The argument is intact until the cleanup ran.
         if ((arg != nullptr ? arg->id : kNone) != keep) g_bad_finalizer_object = kMaxOps + cid;
@@ -491,13 +575,22 @@ void Run::execute(Thread& self, const Op& op) {
       return;
     }
     case OpCode::kCollect:
-      check(h);
+      // Concurrent phases collect while other threads run; checks end them.
+      if (is_check(op)) {
+        check(h);
+      } else {
+        heap.collect();
+      }
       return;
     case OpCode::kSetGcPercent: {
       static constexpr int kPercents[] = {-1, 1, 5, 25, 100};
       const int percent = kPercents[op.a % 5];
       const int previous = heap.set_gc_percent(percent);
-      if (previous != gc_percent_[h]) fail(pc_, "set_gc_percent returned %d, not %d", previous, gc_percent_[h]);
+      std::lock_guard<std::mutex> lock(model_mu_);
+      // Concurrent threads set it in no particular order.
+      if (!program_.concurrent && previous != gc_percent_[h]) {
+        fail("set_gc_percent returned %d, not %d", previous, gc_percent_[h]);
+      }
       gc_percent_[h] = percent;
       if (percent >= 0) model_.automatic[h] = true;
       return;
@@ -539,14 +632,14 @@ void Run::check(int h) {
   heap.set_gc_percent(-1);
   bool changed = true;
   for (int i = 0; changed; ++i) {
-    if (i > static_cast<int>(kMaxOps) + 2) fail(pc_, "the model found no fixed point");
+    if (i > static_cast<int>(kMaxOps) + 2) fail("the model found no fixed point");
     heap.collect();
     heap.run_finalizers();
     changed = model_.cycle(h);
   }
   compare(h);
   heap.set_gc_percent(gc_percent_[h]);
-  if (gc_percent_[h] < 0) model_.automatic[h] = false;
+  if (gc_percent_[h] < 0 && !program_.concurrent) model_.automatic[h] = false;
 }
 
 void Run::compare(int h) {
@@ -559,11 +652,11 @@ void Run::compare(int h) {
     if (!o.freed) ++expect_objects;
     const bool dead = liveness_[id].get() == nullptr;
     if (dead != o.cleared) {
-      fail(pc_, "heap %d: object %zu's weak handle reads %s, the model says %s", h, id, dead ? "null" : "it",
+      fail("heap %d: object %zu's weak handle reads %s, the model says %s", h, id, dead ? "null" : "it",
            o.cleared ? "dead" : "alive");
     }
     if (o.has_destructor && g_destroyed[id].load() != o.freed) {
-      fail(pc_, "heap %d: object %zu was %sfreed, the model says %sfreed", h, id, o.freed ? "not " : "",
+      fail("heap %d: object %zu was %sfreed, the model says %sfreed", h, id, o.freed ? "not " : "",
            o.freed ? "" : "not ");
     }
   }
@@ -571,21 +664,21 @@ void Run::compare(int h) {
     if (model_.finalizer_heap(static_cast<int>(fid)) != h) continue;
     const int runs = g_finalizer_runs[fid].load();
     if (runs != model_.finalizer_runs()[fid]) {
-      fail(pc_, "heap %d: finalizer %zu ran %d times, the model says %d", h, fid, runs, model_.finalizer_runs()[fid]);
+      fail("heap %d: finalizer %zu ran %d times, the model says %d", h, fid, runs, model_.finalizer_runs()[fid]);
     }
   }
   for (std::size_t cid = 0; cid < model_.cleanup_runs().size(); ++cid) {
     if (model_.cleanup_heap(static_cast<int>(cid)) != h) continue;
     const int runs = g_cleanup_runs[cid].load();
     if (runs != model_.cleanup_runs()[cid]) {
-      fail(pc_, "heap %d: cleanup %zu ran %d times, the model says %d", h, cid, runs, model_.cleanup_runs()[cid]);
+      fail("heap %d: cleanup %zu ran %d times, the model says %d", h, cid, runs, model_.cleanup_runs()[cid]);
     }
   }
-  if (g_bad_finalizer_object >= 0) fail(pc_, "finalizer or cleanup %d saw the wrong object", g_bad_finalizer_object.load());
+  if (g_bad_finalizer_object >= 0) fail("finalizer or cleanup %d saw the wrong object", g_bad_finalizer_object.load());
   if (model_.map_exists[h]) expect_objects += 1 + model_.map_has_table[h];
   const std::uint64_t objects = heap.mem_stats().heap_objects;
   if (objects != expect_objects) {
-    fail(pc_, "heap %d holds %llu objects, the model %llu", h, static_cast<unsigned long long>(objects),
+    fail("heap %d holds %llu objects, the model %llu", h, static_cast<unsigned long long>(objects),
          static_cast<unsigned long long>(expect_objects));
   }
 }
