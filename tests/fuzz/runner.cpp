@@ -123,7 +123,8 @@ class Run {
 
  private:
   // What each thread owns: its ThreadScopes, its Roots, and the
-  // BlockingScopes the program opened.
+  // BlockingScopes the program opened. Destroyed in reverse: out of the
+  // BlockingScopes, then the Roots, then detached.
   struct Thread {
     int index;
     std::optional<ThreadScope> scope[kHeaps];
@@ -226,10 +227,6 @@ class Run {
       pc_ = end;
       advance();
       cv_.notify_all();
-    }
-    for (int h = 0; h < kHeaps; ++h) {
-      self.blocking[h].reset();
-      for (auto& r : self.local[h]) r.reset();
     }
   }
 
