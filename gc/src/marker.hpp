@@ -29,6 +29,7 @@
 
 #include "object_info.hpp"
 #include "tricolor/alloc/segment.hpp"
+#include "tricolor/interleave.hpp"
 #include "tricolor/alloc/span_heap.hpp"
 #include "tricolor/visitor.hpp"
 #include "tricolor/weak.hpp"
@@ -73,7 +74,9 @@ class Marker final : public Visitor {
   MarkStack& stack() noexcept { return work_; }
   // Hands the ephemerons this marker found with white keys to the pool.
   void publish_ephemerons() {
-    if (!ephemerons_.empty()) pool_.defer_ephemerons(ephemerons_);
+    if (ephemerons_.empty()) return;
+    TRICOLOR_POINT(kPublishEphemerons, nullptr);
+    pool_.defer_ephemerons(ephemerons_);
   }
 
   // Bytes of the objects this marker turned grey or black.

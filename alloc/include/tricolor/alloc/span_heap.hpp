@@ -98,6 +98,8 @@ class SpanHeap {
 
   // Whether `p`, a pointer to an object of some heap, points into this one.
   bool owns(const void* p) const noexcept { return Segment::of(p)->owner == &pages_; }
+  // What this heap's segments name as their owner (Segment::owner).
+  const void* owner_token() const noexcept { return &pages_; }
 
  private:
   struct alignas(64) Central {
