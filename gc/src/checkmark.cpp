@@ -22,6 +22,13 @@ class CheckmarkVisitor final : public Visitor {
     parent_ = nullptr;
     check(object);
   }
+  // A root whose object must be marked but may not be traced.
+  void root_untraced(const void* object) {
+    if (object == nullptr || !spans_.owns(object)) return;
+    parent_ = nullptr;
+    const ObjectRef ref = ObjectRef::of(object);
+    if (seen_.insert(ref.cell).second) check(object);  // marked, and not pushed for tracing
+  }
   void run() {
     while (!stack_.empty()) {
       const ObjectRef ref = stack_.back();
@@ -75,6 +82,13 @@ void HeapState::verify_marking() {
     checker.root(object);
     checker.run();
   });
+  // Objects under construction must be marked; what their memory holds was
+  // shaded conservatively, and trace() may not run on them yet.
+  for (Mutator* m : mutators_) {
+    for (const Mutator::ConstructionRoot* c = m->constructing_; c != nullptr; c = c->outer_) {
+      checker.root_untraced(c->object_);
+    }
+  }
 }
 
 }  // namespace tricolor::gc

@@ -128,6 +128,7 @@ void HeapState::run_cycle(GcReason reason) {
     const std::uint64_t cpu = thread_cpu_ns();
     Marker marker(spans_, pool_);
     for_each_root([&](const void* object) { marker.mark_root(object); });
+    scan_objects_in_construction(marker, /*all=*/true);
     for (Mutator* m : mutators_) age_pools(*m, marker);
     mark_special_roots(marker);
     for (Mutator* m : mutators_) {
@@ -275,6 +276,11 @@ void HeapState::concurrent_mark(std::unique_lock<std::mutex>& lock) {
     // nothing marked since to tell. The pass costs one mark-bit test per
     // pair still waiting; if it marks a value, marking goes on.
     const bool ephemerons_settled = !resolve_ephemerons();
+    {
+      Marker marker(spans_, pool_);
+      scan_objects_in_construction(marker, /*all=*/false);
+      marked_bytes_.fetch_add(marker.marked_bytes(), std::memory_order_relaxed);
+    }  // what it greyed is in the pool, and marking goes on
     if (ephemerons_settled && all_roots_greyed() && stop_marking_if_done()) return;
     start_the_world(lock);
   }

@@ -231,10 +231,11 @@ void HeapState::respond(Mutator& m) {
         scan_roots_of(m, marker);
         marked_bytes_.fetch_add(marker.marked_bytes(), std::memory_order_relaxed);
       }  // the marker's stack goes to the pool here
-      TRICOLOR_POINT(kAfterThreadRootScan, &heap_);
       lock.lock();
       m.root_scan_ = Mutator::RootScan::kDone;
       changed_.notify_all();
+      lock.unlock();
+      TRICOLOR_POINT(kAfterThreadRootScan, &heap_);
     }
   }
   if ((attention & Mutator::kFlush) != 0) {
@@ -321,7 +322,7 @@ void HeapState::scan_roots_of(Mutator& m, Marker& marker) {
     ++n;
   });
   for (const Mutator::ConstructionRoot* c = m.constructing_; c != nullptr; c = c->outer_) {
-    marker.mark_root(c->object_);
+    mark_in_construction(*c, marker);
     ++n;
   }
   roots_bytes_.fetch_add(n * sizeof(void*), std::memory_order_relaxed);

@@ -104,6 +104,11 @@ class HeapState {
   void add_cleanup(const void* object, std::function<void()> fn, const void* keep);
   void run_finalizers() { finalizers_.wait_idle(); }
 
+  // Greys an object's referents if the heap is marking: for a special
+  // added now, which the scan of specials at mark start did not see, and
+  // for an object whose constructor just returned (scan_objects_in_construction).
+  void shade_children_while_marking(const void* object);
+
   // ---- Pools (pool.hpp).
   PoolHandle register_pool();
   void unregister_pool(PoolHandle h);
@@ -205,9 +210,14 @@ class HeapState {
   void for_each_root(F&& f);
   // Greys what specials and the finalizer queue keep alive.
   void mark_special_roots(Marker& marker);
-  // Greys an object's referents if the heap is marking: for a special
-  // added now, which the scan of specials at mark start did not see.
-  void shade_children_while_marking(const void* object);
+  // A ConstructionRoot found by a root scan: its object is marked, and its
+  // scan deferred (Mutator::ConstructionRoot) unless it needs none.
+  void mark_in_construction(const Mutator::ConstructionRoot& frame, Marker& marker);
+  // With the world stopped, before marking may end: the memory of every
+  // object whose scan is still deferred is scanned conservatively, and the
+  // frames forget the deferral. Also the whole treatment of objects in
+  // construction in a stop-the-world cycle (`all`: every frame).
+  void scan_objects_in_construction(Marker& marker, bool all);
   // After mark termination: sweeps the caches of threads that will not
   // resume soon, waits for the rest, and then publishes sweep_done_gen_.
   void finish_sweep_of_caches(std::unique_lock<std::mutex>& lock);
@@ -378,14 +388,14 @@ void HeapState::wait_on_collector(std::unique_lock<std::mutex>& lock, Mutator& m
   held_ns_.fetch_add(now_ns() - start, std::memory_order_relaxed);
 }
 
-// Every root of this heap: each attached thread's Root handles and
-// objects under construction, and the global roots. Called with the world
-// stopped, so no thread is changing its list.
+// Every root of this heap but the objects under construction (see
+// scan_objects_in_construction): each attached thread's Root handles and
+// the global roots. Called with the world stopped, so no thread is
+// changing its list.
 template <class F>
 void HeapState::for_each_root(F&& f) {
   for (Mutator* m : mutators_) {
     m->roots_.list.for_each([&](const barriers::RootNode& node) { f(node.object()); });
-    for (const Mutator::ConstructionRoot* c = m->constructing_; c != nullptr; c = c->outer_) f(c->object_);
   }
   barriers::GlobalRoots& globals = barriers::global_roots();
   std::lock_guard<std::mutex> guard(globals.mu);

@@ -141,6 +141,7 @@ void Mutator::respond() {
   state_.respond(*this);
 }
 void Mutator::mark_new(void* cell) noexcept { state_.mark_new(cell); }
+void Mutator::scan_constructed(const void* object) { state_.shade_children_while_marking(object); }
 // Scopes nest (a blocking call made inside another); the outermost one
 // changes the state, in every heap the thread is attached to.
 void Mutator::enter_blocking() {

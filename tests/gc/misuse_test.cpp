@@ -79,6 +79,47 @@ TEST_CASE("misuse: a GlobalRoot used after its heap died is a UsageError") {
   CHECK(survivor.get() == nullptr);
 }
 
+TEST_CASE("misuse: a GlobalRoot left over from a dead heap keeps nothing alive in another heap") {
+  // Destroying a heap leaves its GlobalRoots orphaned (allowed, as long as
+  // they are not used). Other heaps scan every GlobalRoot; the orphan's
+  // stale pointer must not be read: its segment may be unmapped, or reused
+  // by another heap, where it would keep a stranger's object alive.
+  GlobalRoot<Counted> orphan;
+  const void* stale;
+  {
+    Heap dead(test::test_options());
+    ThreadScope attach{dead};
+    orphan = dead.make<Counted>(1);
+    stale = orphan.get();
+  }
+  Heap heap(test::test_options());
+  ThreadScope attach{heap};
+  bool reused = false;
+  {
+    Root<Counted> first = heap.make<Counted>(2);  // the dead heap's memory comes back first
+    reused = first.get() == stale;
+  }
+  heap.collect();
+  CHECK(heap.mem_stats().heap_objects == 0);
+  if (!reused) WARN("the dead heap's memory was not reused at the same address: only the crash case was tried");
+  CHECK_THROWS_AS(orphan.get(), UsageError);
+}
+
+TEST_CASE("misuse: a Root to an object of a heap the thread is not attached to is a UsageError") {
+  Heap a(test::test_options());
+  Heap b(test::test_options());
+  GlobalRoot<Counted> in_b;
+  std::thread([&] {
+    ThreadScope attach_b{b};
+    in_b = b.make<Counted>(1);
+  }).join();
+  ThreadScope attach_a{a};
+  CHECK_THROWS_WITH(Root<Counted>(in_b.get()), Catch::Contains("a heap this thread is not attached to"));
+  Root<Counted> r = a.make<Counted>(2);
+  CHECK_THROWS_AS(r = in_b.get(), UsageError);
+  CHECK(r->value == 2);
+}
+
 TEST_CASE("misuse: a Member pointing into another heap stops the collector with both types named") {
   bool died = false;
   const std::string err = run_child(

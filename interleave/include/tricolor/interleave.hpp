@@ -48,8 +48,8 @@ enum class Point : unsigned {
   kMarkStart,              // collector, world restarted, barrier on, no root greyed yet (concurrent_mark)
   kAfterSpecialRoots,      // collector, specials and finalizer queue greyed (concurrent_mark)
   kBeforeGlobalRoots,      // collector, before the GlobalRoots are greyed (concurrent_mark)
-  kBeforeThreadRootScan,   // whoever greys a thread's roots, before it does (scan_roots_of)
-  kAfterThreadRootScan,    // the same, after
+  kBeforeThreadRootScan,   // a thread greying its own roots, before it does (respond)
+  kAfterThreadRootScan,    // the same, after, its scan recorded as done
   kMarkRound,              // collector, before each round of mark workers (concurrent_mark)
   kAfterEphemeronPass,     // collector, after a concurrent ephemeron pass (concurrent_mark)
   kAfterFlushHandshake,    // collector, handshake answered, before the stop that may end marking

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <limits>
 #include <mutex>
+#include <vector>
 
 #include "tricolor/alloc/page_heap.hpp"
 #include "tricolor/alloc/page_source.hpp"
@@ -100,6 +101,8 @@ class SpanHeap {
   bool owns(const void* p) const noexcept { return Segment::of(p)->owner == &pages_; }
   // What this heap's segments name as their owner (Segment::owner).
   const void* owner_token() const noexcept { return &pages_; }
+  // This heap's segments, sorted (PageHeap::segments).
+  std::vector<const Segment*> segments() const { return pages_.segments(); }
 
  private:
   struct alignas(64) Central {

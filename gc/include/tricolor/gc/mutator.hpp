@@ -150,12 +150,22 @@ class Mutator {
   // on this thread's stack, linked to the one it nests in, so that rooting
   // costs no call and no allocation. Frames end in the reverse order they
   // began, as C++ scopes do, exceptions included.
+  //
+  // trace() may run only once the constructor has returned. A root scan
+  // that finds the frame of an object made before the mark began marks the
+  // object without queueing it for scanning (HeapState::scan_roots_of);
+  // the frame's end then has it scanned, or, if marking is to end first,
+  // the final stop scans its memory conservatively (cppgc does the same
+  // with objects in construction).
   class ConstructionRoot {
    public:
     ConstructionRoot(Mutator& m, const void* object) noexcept : m_(m), object_(object), outer_(m.constructing_) {
       m.constructing_ = this;
     }
-    ~ConstructionRoot() { m_.constructing_ = outer_; }
+    ~ConstructionRoot() {
+      m_.constructing_ = outer_;
+      if (scan_deferred_) [[unlikely]] m_.scan_constructed(object_);
+    }
     ConstructionRoot(const ConstructionRoot&) = delete;
     ConstructionRoot& operator=(const ConstructionRoot&) = delete;
 
@@ -164,6 +174,9 @@ class Mutator {
     Mutator& m_;
     const void* const object_;
     const ConstructionRoot* const outer_;
+    // Set by a root scan, cleared by the stop that ends marking; read here
+    // after this thread resumed from either (no data race: see above).
+    mutable bool scan_deferred_ = false;
   };
 
   // BlockingScope: while blocking, no collector waits for this thread. A
@@ -223,6 +236,9 @@ class Mutator {
   void* allocate_out_of_line(std::size_t bytes, alloc::SpanClass sc);
   void* allocate_after_collecting(std::size_t bytes, alloc::SpanClass sc);
   void mark_new(void* cell) noexcept;
+  // A ConstructionRoot's object, whose scan a root scan deferred, is
+  // constructed: it may be traced now.
+  void scan_constructed(const void* object);
   PoolLocal& pool_local_slow(PoolHandle h);
 
   // Inline and constant-initialised: accessed directly, without a TLS wrapper call.
