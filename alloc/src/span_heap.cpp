@@ -168,7 +168,13 @@ void SpanHeap::sweep_span(Span* span, bool preserve) noexcept {
   const std::uint8_t size_class = span->spanclass.size_class();
   frees_[size_class].fetch_add(r.freed, std::memory_order_relaxed);
   if (span->spanclass.large() && r.freed != 0) large_free_bytes_.fetch_add(span->bytes(), std::memory_order_relaxed);
-  if (r.zombies != 0) zombies_.fetch_add(r.zombies, std::memory_order_relaxed);
+  if (r.zombies != 0) [[unlikely]] {
+    zombies_.fetch_add(r.zombies, std::memory_order_relaxed);
+    // Relaxed: the collector reads it once every span is swept, and its
+    // wait for the sweeps (finish_sweep) orders this store before that.
+    const void* none = nullptr;
+    first_zombie_.compare_exchange_strong(none, span->object_at(r.first_zombie), std::memory_order_relaxed);
+  }
   if (preserve) {
     span->sweepgen.store(sg, std::memory_order_release);
   } else if (r.survivors == 0) {
@@ -266,6 +272,7 @@ AllocStats SpanHeap::stats() const noexcept {
   s.heap_alloc_bytes = s.total_alloc_bytes - freed_bytes;
   s.heap_objects = s.mallocs - s.frees;
   s.zombies = zombies_.load(std::memory_order_relaxed);
+  s.first_zombie = first_zombie_.load(std::memory_order_relaxed);
   return s;
 }
 

@@ -170,7 +170,7 @@ void HeapState::run_cycle(GcReason reason) {
   lock.unlock();
   record_sweep_end();
   const alloc::AllocStats after = spans_.stats();
-  if (after.zombies != 0) fatal("sweep found marked objects that were never allocated (a collector bug)");
+  if (after.zombies != 0) fatal(zombie_message(after.zombies, after.first_zombie));
   // Keep as many free pages as the heap will grow by before the next
   // cycle, but no more than the memory limit leaves; give the rest back,
   // gradually: a heap that shrinks for a few cycles and grows again (a big

@@ -340,7 +340,9 @@ std::uint64_t HeapState::age_pools(Mutator& m, Marker& marker) {
     }
     local.victims_.swap(local.recent_);
     local.recent_.clear();
-    for (const void* p : local.victims_) marker.mark_root(p);
+    if (!marker_skips(RootSet::kPools)) {
+      for (const void* p : local.victims_) marker.mark_root(p);
+    }
     n += local.victims_.size();
   }
   return n;

@@ -57,6 +57,9 @@ struct AllocStats {
   std::uint64_t frees = 0;
   std::uint64_t heap_objects = 0;
   std::uint64_t zombies = 0;  // marked objects found unallocated by sweep: a collector bug
+  // One of them, for the error message. The sweep's bitmap swap made it
+  // allocated: it stays so, and its span in use, until its span's next sweep.
+  const void* first_zombie = nullptr;
   std::array<SizeClassCount, kNumSizeClasses> by_size{};  // [0]: large objects
 };
 
@@ -162,6 +165,7 @@ class SpanHeap {
   std::atomic<std::uint64_t> large_alloc_bytes_{0};
   std::atomic<std::uint64_t> large_free_bytes_{0};
   std::atomic<std::uint64_t> zombies_{0};
+  std::atomic<const void*> first_zombie_{nullptr};
   std::atomic<std::uint64_t> pages_swept_{0};
 };
 
