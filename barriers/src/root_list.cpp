@@ -13,6 +13,13 @@ GlobalRoots& global_roots() noexcept {
   return *roots;
 }
 
+bool ThreadRoots::attached_to_another(const void* owner) const noexcept {
+  for (std::size_t i = 1; i < attached_heaps; ++i) {
+    if (heaps[i] == owner) return true;
+  }
+  return false;
+}
+
 void ThreadRoots::attach(const void* owner) {
   if (attached_heaps == kMaxHeaps) {
     throw UsageError("tricolor: a thread may be attached to at most " + std::to_string(kMaxHeaps) +

@@ -108,6 +108,9 @@ class HeapState {
   // added now, which the scan of specials at mark start did not see, and
   // for an object whose constructor just returned (scan_objects_in_construction).
   void shade_children_while_marking(const void* object);
+  // A ConstructionRoot whose scan was deferred has ended: the object is
+  // scanned, by trace() if its constructor returned, else conservatively.
+  void scan_constructed(const void* object, bool constructed);
 
   // ---- Pools (pool.hpp).
   PoolHandle register_pool();

@@ -8,7 +8,9 @@
 // construction black without queueing it, and defers its scan:
 //
 //   - if the constructor returns while marking goes on, the frame's end
-//     scans the object (shade_children_while_marking), trace() and all;
+//     scans the object (shade_children_while_marking), trace() and all
+//     (conservatively if the constructor threw: the object stays
+//     unconstructed, and trace() never runs on it);
 //   - if marking is about to end first, the stop that ends it finds the
 //     frame still deferred and scans the object's memory conservatively:
 //     every word that points into an allocated object of this heap greys
@@ -32,6 +34,19 @@ void HeapState::mark_in_construction(const Mutator::ConstructionRoot& frame, Mar
   const void* object = frame.object_;
   if (object == nullptr || !spans_.owns(object)) return;
   if (marker.mark_unscanned(object) && !ObjectRef::of(object).span->spanclass.noscan()) frame.scan_deferred_ = true;
+}
+
+void HeapState::scan_constructed(const void* object, bool constructed) {
+  if (constructed) {
+    shade_children_while_marking(object);
+    return;
+  }
+  // As above, the thread runs and the phase cannot change meanwhile.
+  if (!marking_.load(std::memory_order_relaxed)) return;
+  const ObjectRef ref = ObjectRef::of(object);
+  Marker marker(spans_, pool_);
+  marker.scan_conservatively(ref.cell, ref.span->object_size(), spans_.segments());
+  marked_bytes_.fetch_add(marker.marked_bytes(), std::memory_order_relaxed);
 }
 
 void HeapState::scan_objects_in_construction(Marker& marker, bool all) {

@@ -1,5 +1,6 @@
 #include "tricolor/gc/mutator.hpp"
 
+#include <exception>
 #include <mutex>
 #include <string>
 
@@ -75,8 +76,9 @@ Mutator::~Mutator() {
 
 bool Mutator::has_siblings() const noexcept {
   // Before attach has made this the top, and after detach has unmade it,
-  // the chain from t_current_ holds only the others.
-  return (t_current_ != nullptr && t_current_ != this) || outer_ != nullptr;
+  // the chain from t_current_ holds only the others. Inside a BlockingScope
+  // they are all blocking already.
+  return thread_.blocking_depth == 0 && ((t_current_ != nullptr && t_current_ != this) || outer_ != nullptr);
 }
 
 void Mutator::block_siblings() {
@@ -141,7 +143,14 @@ void Mutator::respond() {
   state_.respond(*this);
 }
 void Mutator::mark_new(void* cell) noexcept { state_.mark_new(cell); }
-void Mutator::scan_constructed(const void* object) { state_.shade_children_while_marking(object); }
+void Mutator::scan_constructed(const void* object) {
+  // A constructor that threw leaves its object unconstructed for good:
+  // trace() may never run on it, and what it points to is found the way
+  // the final stop would find it. (An exception in flight for another
+  // reason, around a make() that succeeded, only makes the scan
+  // conservative.)
+  state_.scan_constructed(object, std::uncaught_exceptions() == 0);
+}
 // Scopes nest (a blocking call made inside another); the outermost one
 // changes the state, in every heap the thread is attached to.
 void Mutator::enter_blocking() {
