@@ -275,4 +275,14 @@ PageHeapStats PageHeap::stats() const noexcept {
   return stats_;
 }
 
+std::vector<const Segment*> PageHeap::segments() const {
+  std::vector<const Segment*> out;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const Segment* seg = segments_; seg != nullptr; seg = seg->next) out.push_back(seg);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 }  // namespace tricolor::alloc

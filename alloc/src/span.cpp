@@ -96,7 +96,10 @@ Span::SweepResult Span::sweep(DeadObjectFn on_dead, void* context) noexcept {
     const std::uint64_t marked = mark_bits[w] & valid;
     std::uint64_t dead = allocated & ~marked;
     result.survivors += static_cast<std::uint32_t>(std::popcount(marked));
-    result.zombies += static_cast<std::uint32_t>(std::popcount(marked & ~allocated));
+    if (const std::uint64_t zombies = marked & ~allocated; zombies != 0) [[unlikely]] {
+      if (result.zombies == 0) result.first_zombie = static_cast<std::uint32_t>(first + std::countr_zero(zombies));
+      result.zombies += static_cast<std::uint32_t>(std::popcount(zombies));
+    }
     result.freed += static_cast<std::uint32_t>(std::popcount(dead));
     if (report || kPoisonFreeMemory) {
       while (dead != 0) {

@@ -1,5 +1,7 @@
 #include "tricolor/alloc/span_heap.hpp"
 
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "tricolor/alloc/out_of_memory.hpp"
@@ -15,6 +17,20 @@ constexpr int kSpanBudget = 100;
 
 // Larger requests cannot be page-rounded without overflow; no machine has them.
 constexpr std::size_t kMaxLargeBytes = std::size_t{1} << 46;
+
+// A span was popped from an unswept list, which only ever holds spans of
+// sweepgen h-2, and its sweep could not be claimed. Nothing else sweeps a
+// span without popping it first, so this is a broken invariant: going on
+// would drop the span from every list (its objects leaked, or freed behind
+// a thread that allocates from it). Stop, naming it, in every build.
+[[noreturn]] void unswept_span_not_claimable(const Span* span, std::uint32_t found, std::uint32_t sg) {
+  std::fprintf(stderr,
+               "tricolor: fatal error: invariant broken: a span on an unswept list must have sweepgen h-2, "
+               "but span %p (class %u) had %u with the heap's sweepgen h = %u (a collector bug)\n",
+               static_cast<const void*>(span->base), static_cast<unsigned>(span->spanclass.size_class()), found, sg);
+  std::fflush(stderr);
+  std::abort();
+}
 
 }  // namespace
 
@@ -92,7 +108,9 @@ Span* SpanHeap::cache_span(SpanClass sc) {
     // Popping gave us the span, but the CAS is what makes us its sweeper
     // (h-2 -> h-1), the one ownership rule every sweeper obeys. Sequentially
     // consistent: see sweep_span.
-    if (!candidate->sweepgen.compare_exchange_strong(expected, sg - 1, std::memory_order_seq_cst)) continue;
+    if (!candidate->sweepgen.compare_exchange_strong(expected, sg - 1, std::memory_order_seq_cst)) {
+      unswept_span_not_claimable(candidate, expected, sg);
+    }
     sweep_span(candidate, /*preserve=*/true);
     if (candidate->alloc_count < candidate->nelems) {
       span = candidate;
@@ -150,7 +168,13 @@ void SpanHeap::sweep_span(Span* span, bool preserve) noexcept {
   const std::uint8_t size_class = span->spanclass.size_class();
   frees_[size_class].fetch_add(r.freed, std::memory_order_relaxed);
   if (span->spanclass.large() && r.freed != 0) large_free_bytes_.fetch_add(span->bytes(), std::memory_order_relaxed);
-  if (r.zombies != 0) zombies_.fetch_add(r.zombies, std::memory_order_relaxed);
+  if (r.zombies != 0) [[unlikely]] {
+    zombies_.fetch_add(r.zombies, std::memory_order_relaxed);
+    // Relaxed: the collector reads it once every span is swept, and its
+    // wait for the sweeps (finish_sweep) orders this store before that.
+    const void* none = nullptr;
+    first_zombie_.compare_exchange_strong(none, span->object_at(r.first_zombie), std::memory_order_relaxed);
+  }
   if (preserve) {
     span->sweepgen.store(sg, std::memory_order_release);
   } else if (r.survivors == 0) {
@@ -215,10 +239,11 @@ bool SpanHeap::sweep_one() noexcept {
       continue;
     }
     std::uint32_t expected = sg - 2;
-    if (span->sweepgen.compare_exchange_strong(expected, sg - 1, std::memory_order_seq_cst)) {
-      sweep_span(span, /*preserve=*/false);
-      return true;
+    if (!span->sweepgen.compare_exchange_strong(expected, sg - 1, std::memory_order_seq_cst)) {
+      unswept_span_not_claimable(span, expected, sg);
     }
+    sweep_span(span, /*preserve=*/false);
+    return true;
   }
   return false;
 }
@@ -247,6 +272,7 @@ AllocStats SpanHeap::stats() const noexcept {
   s.heap_alloc_bytes = s.total_alloc_bytes - freed_bytes;
   s.heap_objects = s.mallocs - s.frees;
   s.zombies = zombies_.load(std::memory_order_relaxed);
+  s.first_zombie = first_zombie_.load(std::memory_order_relaxed);
   return s;
 }
 

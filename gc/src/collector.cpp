@@ -12,6 +12,7 @@
 #include "heap_state.hpp"
 #include "marker.hpp"
 #include "object_info.hpp"
+#include "tricolor/interleave.hpp"
 
 namespace tricolor::gc {
 namespace {
@@ -118,6 +119,7 @@ void HeapState::collector_main() {
 void HeapState::run_cycle(GcReason reason) {
   // The background sweep of the last cycle, if allocation has not done it.
   spans_.finish_sweep();
+  TRICOLOR_POINT(kSweepTermination, &heap_);
   std::unique_lock<std::mutex> lock(mu_);
   const bool stw = options_.gc_stop_the_world != 0;
   stop_the_world(lock, nullptr, stw ? Pause::Kind::kMarkTermination : Pause::Kind::kSweepTermination);
@@ -126,15 +128,20 @@ void HeapState::run_cycle(GcReason reason) {
     const std::uint64_t cpu = thread_cpu_ns();
     Marker marker(spans_, pool_);
     for_each_root([&](const void* object) { marker.mark_root(object); });
+    scan_objects_in_construction(marker, /*all=*/true);
     for (Mutator* m : mutators_) age_pools(*m, marker);
     mark_special_roots(marker);
     for (Mutator* m : mutators_) {
       m->root_scan_ = Mutator::RootScan::kDone;
       m->attention_.fetch_and(~std::uint32_t{Mutator::kScanRoots}, std::memory_order_relaxed);
     }
+    // A thread of another heap may shade into ours meanwhile, unbuffered
+    // (write_barrier.hpp): marking ends only when that left nothing grey.
     do {
-      marker.drain();  // which hands its ephemerons to the pool
-    } while (resolve_ephemerons());
+      do {
+        marker.drain();  // which hands its ephemerons to the pool
+      } while (resolve_ephemerons());
+    } while (!stop_marking_if_done());
     marked_bytes_.fetch_add(marker.marked_bytes(), std::memory_order_relaxed);
     mark_work_.fetch_add(marker.work_done(), std::memory_order_relaxed);
     const std::uint64_t spent = thread_cpu_ns() - cpu;
@@ -152,16 +159,18 @@ void HeapState::run_cycle(GcReason reason) {
   const CycleStats cycle = cycle_;
   lock.unlock();
   if (options_.gc_trace) std::fputs(gctrace_line(cycle, created_ns_, ncpu_).c_str(), stderr);
+  TRICOLOR_POINT(kSweepStart, &heap_);
 
   // Concurrent sweep: this thread is the background sweeper.
   spans_.finish_sweep();
+  TRICOLOR_POINT(kSweepDone, &heap_);
   lock.lock();
   finish_sweep_of_caches(lock);
   sweep_done_gen_.store(spans_.sweepgen(), std::memory_order_release);
   lock.unlock();
   record_sweep_end();
   const alloc::AllocStats after = spans_.stats();
-  if (after.zombies != 0) fatal("sweep found marked objects that were never allocated (a collector bug)");
+  if (after.zombies != 0) fatal(zombie_message(after.zombies, after.first_zombie));
   // Keep as many free pages as the heap will grow by before the next
   // cycle, but no more than the memory limit leaves; give the rest back,
   // gradually: a heap that shrinks for a few cycles and grows again (a big
@@ -200,19 +209,23 @@ void HeapState::sweep_termination(std::unique_lock<std::mutex>&) {
   cycle_.heap_start = triggered_at_.load(std::memory_order_relaxed);
   mark_start_ns_ = now_ns();
   phase_ = Phase::kMark;
-  set_marking(true);
+  start_marking();
   if (options_.gc_stop_the_world != 0) return;
   for (Mutator* m : mutators_) {
     m->root_scan_ = Mutator::RootScan::kPending;
-    m->attention_.fetch_or(Mutator::kScanRoots, std::memory_order_relaxed);
+    request(*m, Mutator::kScanRoots);
   }
 }
 
 void HeapState::concurrent_mark(std::unique_lock<std::mutex>& lock) {
   lock.unlock();
+  TRICOLOR_POINT(kMarkStart, &heap_);
   {
-    // The global roots, all at once under their lock (see GlobalRoot::set).
     Marker marker(spans_, pool_);
+    mark_special_roots(marker);
+    TRICOLOR_POINT(kAfterSpecialRoots, &heap_);
+    TRICOLOR_POINT(kBeforeGlobalRoots, &heap_);
+    // The global roots, all at once under their lock (see GlobalRoot::set).
     barriers::GlobalRoots& globals = barriers::global_roots();
     {
       std::lock_guard<std::mutex> guard(globals.mu);
@@ -221,7 +234,6 @@ void HeapState::concurrent_mark(std::unique_lock<std::mutex>& lock) {
         global_roots_bytes_.fetch_add(sizeof(void*), std::memory_order_relaxed);
       });
     }
-    mark_special_roots(marker);
     marked_bytes_.fetch_add(marker.marked_bytes(), std::memory_order_relaxed);
   }
   lock.lock();
@@ -238,8 +250,10 @@ void HeapState::concurrent_mark(std::unique_lock<std::mutex>& lock) {
       marked_bytes_.fetch_add(marker.marked_bytes(), std::memory_order_relaxed);
     }
     lock.unlock();
+    TRICOLOR_POINT(kMarkRound, &heap_);
     mark_round();
     const bool resolved = resolve_ephemerons();
+    TRICOLOR_POINT(kAfterEphemeronPass, &heap_);
     lock.lock();
     if (resolved || pool_.has_work()) continue;
     if (!all_roots_greyed()) {
@@ -252,15 +266,22 @@ void HeapState::concurrent_mark(std::unique_lock<std::mutex>& lock) {
       continue;
     }
     if (flush_handshake(lock)) continue;
+    TRICOLOR_POINT_UNLOCKED(kAfterFlushHandshake, &heap_, lock);
     // Go's gcMarkDone: stop, and if a barrier buffer flushed on the way to
     // the safepoints greyed anything, restart the world and keep marking.
     stop_the_world(lock, nullptr, Pause::Kind::kMarkTermination);
-    // With the world stopped. Ephemerons are settled unless something was
-    // marked since the last pass (a white key among them, perhaps, shaded
-    // by a barrier buffer flushed on the way here).
-    const bool ephemerons_settled = !pool_.has_ephemerons() ||
-                                    marked_bytes_.load(std::memory_order_relaxed) == marked_at_resolve_;
-    if (!pool_.has_work() && all_roots_greyed() && ephemerons_settled) return;
+    // With the world stopped, ephemerons are settled by one more pass: a
+    // marker on a mutator's thread (an assist) may have handed over a pair
+    // after the last concurrent pass, with its key marked by then, and
+    // nothing marked since to tell. The pass costs one mark-bit test per
+    // pair still waiting; if it marks a value, marking goes on.
+    const bool ephemerons_settled = !resolve_ephemerons();
+    {
+      Marker marker(spans_, pool_);
+      scan_objects_in_construction(marker, /*all=*/false);
+      marked_bytes_.fetch_add(marker.marked_bytes(), std::memory_order_relaxed);
+    }  // what it greyed is in the pool, and marking goes on
+    if (ephemerons_settled && all_roots_greyed() && stop_marking_if_done()) return;
     start_the_world(lock);
   }
 }
@@ -284,7 +305,6 @@ bool HeapState::resolve_ephemerons() {
     marked_bytes_.fetch_add(marked, std::memory_order_relaxed);
     mark_work_.fetch_add(marker.work_done(), std::memory_order_relaxed);
   }  // the marker's grey objects go to the pool here
-  marked_at_resolve_ = marked_bytes_.load(std::memory_order_relaxed);
   return marked != 0;
 }
 
@@ -297,8 +317,7 @@ bool HeapState::flush_handshake(std::unique_lock<std::mutex>& lock) {
   const std::uint64_t epoch = ++flush_epoch_;
   for (Mutator* m : mutators_) {
     if (m->state() == Mutator::State::kRunning) {
-      // seq_cst, before the wait below reads the state (enter_blocking).
-      m->attention_.fetch_or(Mutator::kFlush, std::memory_order_seq_cst);
+      request(*m, Mutator::kFlush);
     } else {
       // It flushed on its way out of running, and anything it records after
       // it resumes is after the handshake. Acknowledged now, not by its
@@ -319,7 +338,6 @@ bool HeapState::flush_handshake(std::unique_lock<std::mutex>& lock) {
 void HeapState::mark_termination(std::unique_lock<std::mutex>&) {
   if (options_.checkmark) verify_marking();
   pool_.clear_ephemerons();
-  set_marking(false);
   phase_ = Phase::kSweep;
   // Live: what marking reached, plus what was allocated (black) meanwhile.
   const std::uint64_t allocated_during_mark =

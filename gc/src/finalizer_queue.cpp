@@ -5,6 +5,7 @@
 
 #include "heap_state.hpp"
 #include "marker.hpp"
+#include "root_sets.hpp"
 #include "tricolor/barriers/write_barrier.hpp"
 #include "tricolor/root.hpp"
 #include "tricolor/usage_error.hpp"
@@ -35,8 +36,14 @@ void FinalizerQueue::stop() {
 }
 
 void FinalizerQueue::mark_roots(Marker& marker) {
+  if (marker_skips(RootSet::kFinalizerQueue)) return;
   std::lock_guard<std::mutex> lock(mu_);
   for (const Entry& e : entries_) marker.mark_root(e.keep);
+}
+
+void FinalizerQueue::for_each_root(const std::function<void(const void*)>& f) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const Entry& e : entries_) f(e.keep);
 }
 
 std::uint64_t FinalizerQueue::completed() const {

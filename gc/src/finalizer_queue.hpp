@@ -47,6 +47,8 @@ class FinalizerQueue {
   // does not run finalizers at exit).
   void stop();
   void mark_roots(Marker& marker);
+  // `f(keep)` for each entry's object, under the queue's lock (gccheckmark).
+  void for_each_root(const std::function<void(const void*)>& f);
   // Waits until the queue is empty and nothing runs. The calling thread, if
   // attached, counts as blocking meanwhile.
   void wait_idle();

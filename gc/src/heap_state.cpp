@@ -7,6 +7,7 @@
 #include "marker.hpp"
 #include "object_info.hpp"
 #include "tricolor/barriers/write_barrier.hpp"
+#include "tricolor/interleave.hpp"
 #include "tricolor/usage_error.hpp"
 
 namespace tricolor::gc {
@@ -16,7 +17,9 @@ constexpr std::size_t kPauseLog = 4096;
 constexpr std::size_t kCycleLog = 1024;
 
 // The heaps now marking, for the write barrier's flushes. Never destroyed:
-// a thread may flush during static destruction.
+// a thread may flush during static destruction. `mu` guards `heaps` and is
+// held across every flush into them, and across a heap's decision that its
+// marking is over (stop_marking_if_done).
 struct MarkingHeaps {
   std::mutex mu;
   std::vector<HeapState*> heaps;
@@ -50,7 +53,9 @@ HeapState::HeapState(const Heap& heap, const Options& options)
       created_unix_ns_(unix_now_ns()),
       last_scavenge_ns_(created_ns_) {
   static std::once_flag sink_once;
-  std::call_once(sink_once, [] { barriers::set_barrier_sink(&HeapState::shade_barrier_entries); });
+  std::call_once(sink_once, [] {
+    barriers::set_barrier_sink(&HeapState::shade_barrier_entries, &HeapState::may_buffer_barrier_entries);
+  });
   if (!options.event_log.empty()) {
     event_log_ = std::make_unique<EventLog>(options.event_log, created_ns_, created_unix_ns_, ncpu_,
                                             options.gc_percent, options.memory_limit);
@@ -84,20 +89,45 @@ void HeapState::shade_barrier_entries(const void* const* pointers, std::size_t c
   }
 }
 
-void HeapState::set_marking(bool on) {
+bool HeapState::may_buffer_barrier_entries(std::uint64_t& epoch) {
   MarkingHeaps& marking = marking_heaps();
   std::lock_guard<std::mutex> guard(marking.mu);
-  if (on) {
-    marking.heaps.push_back(this);
-    barriers::marking_heaps.fetch_add(1, std::memory_order_relaxed);
-  } else {
-    marking.heaps.erase(std::find(marking.heaps.begin(), marking.heaps.end(), this));
-    barriers::marking_heaps.fetch_sub(1, std::memory_order_relaxed);
-  }
-  marking_.store(on, std::memory_order_relaxed);
+  // Under the lock that every change of the epoch is made under: the
+  // answer holds for exactly this epoch.
+  epoch = barriers::marking_epoch.load(std::memory_order_relaxed);
+  return std::all_of(marking.heaps.begin(), marking.heaps.end(),
+                     [](const HeapState* heap) { return Mutator::lookup(heap->heap_) != nullptr; });
+}
+
+void HeapState::start_marking() {
+  MarkingHeaps& marking = marking_heaps();
+  std::lock_guard<std::mutex> guard(marking.mu);
+  marking.heaps.push_back(this);
+  barriers::marking_heaps.fetch_add(1, std::memory_order_relaxed);
+  barriers::marking_epoch.fetch_add(1, std::memory_order_relaxed);
+  marking_.store(true, std::memory_order_relaxed);
+}
+
+bool HeapState::stop_marking_if_done() {
+  MarkingHeaps& marking = marking_heaps();
+  std::lock_guard<std::mutex> guard(marking.mu);
+  // Exact here: the world is stopped, the workers are between rounds, and
+  // a flush publishes its grey objects before it lets go of marking.mu.
+  if (pool_.has_work()) return false;
+  marking.heaps.erase(std::find(marking.heaps.begin(), marking.heaps.end(), this));
+  barriers::marking_heaps.fetch_sub(1, std::memory_order_relaxed);
+  barriers::marking_epoch.fetch_add(1, std::memory_order_relaxed);
+  marking_.store(false, std::memory_order_relaxed);
+  return true;
 }
 
 // ---- Mutator states.
+
+void HeapState::request(Mutator& m, std::uint32_t bits) {
+  // seq_cst, before the collector reads the state (enter_blocking).
+  m.attention_.fetch_or(bits, std::memory_order_seq_cst);
+  m.poke_siblings();
+}
 
 void HeapState::set_state(Mutator& m, Mutator::State s) {
   if (m.state_value_.load(std::memory_order_relaxed) == Mutator::State::kRunning) {
@@ -112,14 +142,14 @@ void HeapState::attach(Mutator& m) {
   std::unique_lock<std::mutex> lock(mu_);
   // Joining in the middle of a stop-the-world would add a running thread
   // to a world the collector believes stopped.
-  changed_.wait(lock, [&] { return !world_stopped_; });
+  wait_with_siblings_blocked(lock, m, [&] { return !world_stopped_; });
   m.state_value_.store(Mutator::State::kParked, std::memory_order_relaxed);  // not yet in mutators_
   mutators_.push_back(&m);
   m.cache_sweepgen_ = spans_.sweepgen();
   if (phase_ == Phase::kMark) {
     // The thread may hold Roots from an earlier attachment.
     m.root_scan_ = Mutator::RootScan::kPending;
-    m.attention_.fetch_or(Mutator::kScanRoots, std::memory_order_relaxed);
+    request(m, Mutator::kScanRoots);
   }
   set_state(m, Mutator::State::kRunning);
   m.allocate_black_ = phase_ == Phase::kMark;
@@ -133,7 +163,8 @@ void HeapState::detach(Mutator& m) {
   m.cache_.release_all();
   std::unique_lock<std::mutex> lock(mu_);
   set_state(m, Mutator::State::kWaiting);
-  changed_.wait(lock, [&] { return (m.attention_.load(std::memory_order_relaxed) & Mutator::kStop) == 0; });
+  wait_with_siblings_blocked(
+      lock, m, [&] { return (m.attention_.load(std::memory_order_relaxed) & Mutator::kStop) == 0; });
   mutators_.erase(std::find(mutators_.begin(), mutators_.end(), &m));
   changed_.notify_all();
 }
@@ -194,6 +225,7 @@ void HeapState::respond(Mutator& m) {
     if (m.root_scan_ == Mutator::RootScan::kPending) {
       m.root_scan_ = Mutator::RootScan::kScanning;
       lock.unlock();
+      TRICOLOR_POINT(kBeforeThreadRootScan, &heap_);
       {
         Marker marker(spans_, pool_);
         scan_roots_of(m, marker);
@@ -202,6 +234,8 @@ void HeapState::respond(Mutator& m) {
       lock.lock();
       m.root_scan_ = Mutator::RootScan::kDone;
       changed_.notify_all();
+      lock.unlock();
+      TRICOLOR_POINT(kAfterThreadRootScan, &heap_);
     }
   }
   if ((attention & Mutator::kFlush) != 0) {
@@ -288,7 +322,7 @@ void HeapState::scan_roots_of(Mutator& m, Marker& marker) {
     ++n;
   });
   for (const Mutator::ConstructionRoot* c = m.constructing_; c != nullptr; c = c->outer_) {
-    marker.mark_root(c->object_);
+    mark_in_construction(*c, marker);
     ++n;
   }
   roots_bytes_.fetch_add(n * sizeof(void*), std::memory_order_relaxed);
@@ -306,7 +340,9 @@ std::uint64_t HeapState::age_pools(Mutator& m, Marker& marker) {
     }
     local.victims_.swap(local.recent_);
     local.recent_.clear();
-    for (const void* p : local.victims_) marker.mark_root(p);
+    if (!marker_skips(RootSet::kPools)) {
+      for (const void* p : local.victims_) marker.mark_root(p);
+    }
     n += local.victims_.size();
   }
   return n;
@@ -354,8 +390,7 @@ void HeapState::stop_the_world(std::unique_lock<std::mutex>& lock, Mutator* self
   stop_begin_ns_ = now_ns();
   if (kind != Pause::Kind::kOther && cycle_.start_ns == 0) cycle_.start_ns = stop_begin_ns_;
   for (Mutator* m : mutators_) {
-    // seq_cst, before others_stopped reads the state (enter_blocking).
-    if (m != self) m->attention_.fetch_or(Mutator::kStop, std::memory_order_seq_cst);
+    if (m != self) request(*m, Mutator::kStop);
   }
   changed_.wait(lock, [&] { return others_stopped(self); });
   stop_to_safepoint_ns_ = now_ns() - stop_begin_ns_;
@@ -684,6 +719,9 @@ void HeapState::set_finalizer(const void* object, std::function<void(void*)> fn)
   check_object_start(object, "set_finalizer");
   finalizers_.start();
   specials_.set_finalizer(object, std::move(fn));
+  // The scan of specials at mark start may have missed this one: keep
+  // what its finalizer will need (Go's addfinalizer scans the object).
+  shade_children_while_marking(object);
 }
 
 bool HeapState::clear_finalizer(const void* object) {
@@ -700,6 +738,26 @@ void HeapState::add_cleanup(const void* object, std::function<void()> fn, const 
   }
   finalizers_.start();
   specials_.add_cleanup(object, std::move(fn), keep);
+  // As for a finalizer: the argument must outlive this cycle too, though
+  // the caller may drop it before its roots are scanned (Go's addCleanup).
+  if (keep != nullptr && marking_.load(std::memory_order_relaxed)) {
+    Marker marker(spans_, pool_);
+    marker.mark_root(keep);
+    marked_bytes_.fetch_add(marker.marked_bytes(), std::memory_order_relaxed);
+  }
+}
+
+// The calling thread is attached and running, and the phase changes only
+// with the world stopped: marking_ cannot change during the call, and the
+// grey objects are in the pool before the thread's next safepoint, which
+// mark termination waits for.
+void HeapState::shade_children_while_marking(const void* object) {
+  if (!marking_.load(std::memory_order_relaxed)) return;
+  const ObjectRef ref = ObjectRef::of(object);
+  Marker marker(spans_, pool_);
+  marker.scan_children(ref.cell, ref.span);
+  marked_bytes_.fetch_add(marker.marked_bytes(), std::memory_order_relaxed);
+  mark_work_.fetch_add(marker.work_done(), std::memory_order_relaxed);
 }
 
 void HeapState::mark_special_roots(Marker& marker) {

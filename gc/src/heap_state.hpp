@@ -104,6 +104,14 @@ class HeapState {
   void add_cleanup(const void* object, std::function<void()> fn, const void* keep);
   void run_finalizers() { finalizers_.wait_idle(); }
 
+  // Greys an object's referents if the heap is marking: for a special
+  // added now, which the scan of specials at mark start did not see, and
+  // for an object whose constructor just returned (scan_objects_in_construction).
+  void shade_children_while_marking(const void* object);
+  // A ConstructionRoot whose scan was deferred has ended: the object is
+  // scanned, by trace() if its constructor returned, else conservatively.
+  void scan_constructed(const void* object, bool constructed);
+
   // ---- Pools (pool.hpp).
   PoolHandle register_pool();
   void unregister_pool(PoolHandle h);
@@ -112,11 +120,17 @@ class HeapState {
 
   // Pointers a thread's write barrier recorded (barriers::BarrierSink).
   static void shade_barrier_entries(const void* const* pointers, std::size_t count);
+  // Whether the calling thread is attached to every marking heap, whose
+  // flush handshakes then reach its buffer (barriers::BufferCheck).
+  static bool may_buffer_barrier_entries(std::uint64_t& epoch);
 
  private:
   enum class Phase : std::uint8_t { kIdle, kMark, kSweep };
 
   void set_state(Mutator& m, Mutator::State s);
+  // Asks `m` for `bits` of Mutator::Attention at its next safepoint, and
+  // has its thread's other heaps' polls pass the request on (mu_ held).
+  void request(Mutator& m, std::uint32_t bits);
   void request_cycle(Mutator& m);
   // mu_ held: asks for a cycle unless one is marking or asked for; true if
   // this call asked.
@@ -129,8 +143,14 @@ class HeapState {
   void trace_pacer_end(std::uint64_t duration_ns, double cons_mark, std::uint64_t expected_work,
                        std::uint64_t old_goal);
   void hold_at_goal(Mutator& m);
-  // Turns the write barrier and allocate-black on or off (world stopped).
-  void set_marking(bool on);
+  // Turns the write barrier and allocate-black on (world stopped).
+  void start_marking();
+  // With the world stopped: if no grey object is left, turns them off and
+  // returns true. The check and the turning off are one step under the
+  // marking heaps' lock, which every barrier flush takes: an unbuffered
+  // shade from a thread this heap does not stop lands either before it
+  // (and marking goes on) or after (and is not this heap's any more).
+  bool stop_marking_if_done();
 
   // ---- Safepoints and stops (mu_ held).
   void stop_the_world(std::unique_lock<std::mutex>& lock, Mutator* self, Pause::Kind kind);
@@ -144,9 +164,15 @@ class HeapState {
   bool take_stopped(Mutator& m);
   void hand_back(Mutator& m);
   // Waits on changed_ as a stopped thread (`as`: kParked or kWaiting): the
-  // collector does not wait for a mutator that waits here.
+  // collector does not wait for a mutator that waits here, nor does any
+  // other heap the thread is attached to.
   template <class Pred>
   void wait_stopped(std::unique_lock<std::mutex>& lock, Mutator* self, Mutator::State as, Pred pred);
+  // Waits on changed_ until `ready`, for a thread that does not count as
+  // running here (stopped, or not yet or no longer in mutators_), and
+  // counts as blocking in its other heaps meanwhile (Mutator::block_siblings).
+  template <class Ready>
+  void wait_with_siblings_blocked(std::unique_lock<std::mutex>& lock, Mutator& m, Ready ready);
   // wait_stopped for a thread the collector holds back (at the goal, or
   // for assist credit); the CPU limiter counts the time against the collector.
   template <class Pred>
@@ -187,6 +213,14 @@ class HeapState {
   void for_each_root(F&& f);
   // Greys what specials and the finalizer queue keep alive.
   void mark_special_roots(Marker& marker);
+  // A ConstructionRoot found by a root scan: its object is marked, and its
+  // scan deferred (Mutator::ConstructionRoot) unless it needs none.
+  void mark_in_construction(const Mutator::ConstructionRoot& frame, Marker& marker);
+  // With the world stopped, before marking may end: the memory of every
+  // object whose scan is still deferred is scanned conservatively, and the
+  // frames forget the deferral. Also the whole treatment of objects in
+  // construction in a stop-the-world cycle (`all`: every frame).
+  void scan_objects_in_construction(Marker& marker, bool all);
   // After mark termination: sweeps the caches of threads that will not
   // resume soon, waits for the rest, and then publishes sweep_done_gen_.
   void finish_sweep_of_caches(std::unique_lock<std::mutex>& lock);
@@ -252,8 +286,6 @@ class HeapState {
   // Marked bytes of this cycle, summed from the markers as they finish.
   std::atomic<std::uint64_t> marked_bytes_{0};
   std::atomic<std::uint64_t> mark_work_{0};
-  // marked_bytes_ after the last ephemeron pass (collector thread only).
-  std::uint64_t marked_at_resolve_ = 0;
 
   // The pacer's settings and what it decided. Relaxed atomics: allocating
   // threads read them on their 64 KiB reports; they change under mu_.
@@ -321,11 +353,35 @@ class HeapState {
 
 template <class Pred>
 void HeapState::wait_stopped(std::unique_lock<std::mutex>& lock, Mutator* self, Mutator::State as, Pred pred) {
-  if (self != nullptr) set_state(*self, as);
-  changed_.wait(lock, [&] {
-    return pred() && (self == nullptr || (self->attention_.load(std::memory_order_relaxed) & Mutator::kStop) == 0);
+  if (self == nullptr) {
+    changed_.wait(lock, pred);
+    return;
+  }
+  set_state(*self, as);
+  wait_with_siblings_blocked(lock, *self, [&] {
+    return pred() && (self->attention_.load(std::memory_order_relaxed) & Mutator::kStop) == 0;
   });
-  if (self != nullptr) resume(lock, *self);
+  resume(lock, *self);
+}
+
+template <class Ready>
+void HeapState::wait_with_siblings_blocked(std::unique_lock<std::mutex>& lock, Mutator& m, Ready ready) {
+  if (!m.has_siblings()) {
+    changed_.wait(lock, ready);
+    return;
+  }
+  // Going in and out of blocking elsewhere takes the other heaps' locks,
+  // never while holding ours (no order between heaps' locks is kept). With
+  // ours let go, `ready` may change meanwhile: it is checked again after.
+  do {
+    lock.unlock();
+    m.block_siblings();
+    lock.lock();
+    changed_.wait(lock, ready);
+    lock.unlock();
+    m.unblock_siblings();
+    lock.lock();
+  } while (!ready());
 }
 
 template <class Pred>
@@ -335,14 +391,14 @@ void HeapState::wait_on_collector(std::unique_lock<std::mutex>& lock, Mutator& m
   held_ns_.fetch_add(now_ns() - start, std::memory_order_relaxed);
 }
 
-// Every root of this heap: each attached thread's Root handles and
-// objects under construction, and the global roots. Called with the world
-// stopped, so no thread is changing its list.
+// Every root of this heap but the objects under construction (see
+// scan_objects_in_construction): each attached thread's Root handles and
+// the global roots. Called with the world stopped, so no thread is
+// changing its list.
 template <class F>
 void HeapState::for_each_root(F&& f) {
   for (Mutator* m : mutators_) {
     m->roots_.list.for_each([&](const barriers::RootNode& node) { f(node.object()); });
-    for (const Mutator::ConstructionRoot* c = m->constructing_; c != nullptr; c = c->outer_) f(c->object_);
   }
   barriers::GlobalRoots& globals = barriers::global_roots();
   std::lock_guard<std::mutex> guard(globals.mu);

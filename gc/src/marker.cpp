@@ -66,6 +66,24 @@ void Marker::shade_in(const void* object, alloc::Span* span) {
   work_.push(entry_of(span->object_at(index), span));
 }
 
+void Marker::scan_conservatively(const void* from, std::size_t bytes,
+                                 const std::vector<const alloc::Segment*>& segments) {
+  const auto* words = static_cast<const std::uintptr_t*>(from);
+  for (std::size_t i = 0; i < bytes / sizeof(std::uintptr_t); ++i) {
+    const auto* p = reinterpret_cast<const void*>(words[i]);
+    const alloc::Segment* seg = alloc::Segment::of(p);
+    if (!std::binary_search(segments.begin(), segments.end(), seg)) continue;
+    // The page map of one of our segments may be read for any page; an
+    // entry of a free run may be stale, so the span must be in use and
+    // hold the address.
+    const alloc::Span* span = alloc::Segment::span_of(p);
+    if (span == nullptr || span->state != alloc::Span::State::kInUse || p < span->base || p >= span->limit()) continue;
+    const std::uint32_t index = span->object_index(p);
+    if (index >= span->nelems || !span->is_allocated(index)) continue;
+    shade(span->object_at(index));
+  }
+}
+
 bool Marker::drain_until(std::uint64_t work) { return drain_impl<true>(work); }
 
 bool Marker::drain_local(std::uint64_t work) { return !drain_impl<false>(work); }

@@ -29,6 +29,7 @@
 
 #include "object_info.hpp"
 #include "tricolor/alloc/segment.hpp"
+#include "tricolor/interleave.hpp"
 #include "tricolor/alloc/span_heap.hpp"
 #include "tricolor/visitor.hpp"
 #include "tricolor/weak.hpp"
@@ -59,6 +60,20 @@ class Marker final : public Visitor {
     scan(entry_of(cell, span));
     flush_visited();
   }
+  // Marks an object of this heap black without scanning it (the caller
+  // sees to its referents); returns whether it was white.
+  bool mark_unscanned(const void* object) {
+    alloc::Span* span = alloc::Segment::span_of(object);
+    const std::uint32_t index = span->object_index(object);
+    if (span->allocated_live(index) || !span->try_mark(index)) return false;
+    marked_bytes_ += span->object_size();
+    return true;
+  }
+  // Greys every allocated object that a word of [from, from + bytes) points
+  // at or into: a conservative scan, for memory trace() may not read yet.
+  // `segments` are the heap's, sorted (SpanHeap::segments): a word that
+  // points into none of them is not read through.
+  void scan_conservatively(const void* from, std::size_t bytes, const std::vector<const alloc::Segment*>& segments);
   // Scans grey objects until none is left here or in the pool.
   void drain() { drain_until(UINT64_MAX); }
   // Mark work is counted in bytes, as Go's scan work: the size of every
@@ -73,7 +88,9 @@ class Marker final : public Visitor {
   MarkStack& stack() noexcept { return work_; }
   // Hands the ephemerons this marker found with white keys to the pool.
   void publish_ephemerons() {
-    if (!ephemerons_.empty()) pool_.defer_ephemerons(ephemerons_);
+    if (ephemerons_.empty()) return;
+    TRICOLOR_POINT(kPublishEphemerons, nullptr);
+    pool_.defer_ephemerons(ephemerons_);
   }
 
   // Bytes of the objects this marker turned grey or black.

@@ -1,9 +1,12 @@
 #include "tricolor/gc/mutator.hpp"
 
+#include <exception>
+#include <mutex>
 #include <string>
 
 #include "heap_state.hpp"
 #include "object_info.hpp"
+#include "tricolor/barriers/write_barrier.hpp"
 #include "tricolor/usage_error.hpp"
 
 namespace tricolor::gc {
@@ -15,6 +18,21 @@ constexpr std::ptrdiff_t kBudgetBytes = 64 << 10;
 
 }  // namespace
 
+// One thread's mutators, one per heap it is attached to: the chain from
+// `top` through Mutator::outer_. Only the thread itself changes the chain;
+// `mu` is what lets other heaps' collectors walk it to poke the thread
+// (poke_siblings). The lock order is: a heap's lock, then this.
+struct ThreadMutators {
+  std::mutex mu;
+  Mutator* top = nullptr;     // guarded by mu; this thread reads it without
+  unsigned blocking_depth = 0;  // BlockingScopes the thread is inside (its own)
+};
+
+namespace {
+// Destroyed after every mutator of the thread: one made while a
+// thread_local ThreadScope is constructed finishes before that scope does.
+thread_local ThreadMutators t_mutators;
+}  // namespace
 
 Mutator::Mutator(const Heap& heap, HeapState& state)
     : heap_(&heap),
@@ -22,14 +40,24 @@ Mutator::Mutator(const Heap& heap, HeapState& state)
       cache_(state.spans()),
       budget_(state.options().stress_interval != 0 ? -1 : kBudgetBytes),
       roots_(barriers::thread_roots()),
+      thread_(t_mutators),
       outer_(t_current_) {
   if (lookup(heap) != nullptr) {
     throw UsageError("tricolor: this thread is already attached to this heap; a ThreadScope for a heap "
                      "may not be nested inside another one for the same heap.");
   }
+  if (thread_.blocking_depth != 0) {
+    throw UsageError("tricolor: a ThreadScope was created inside a BlockingScope. A blocking thread must not "
+                     "touch any heap; attach the thread before the BlockingScope begins, or after it ends.");
+  }
+  roots_.attach(state.spans().owner_token());
   state_.attach(*this);
-  ++roots_.attached_heaps;
+  {
+    std::lock_guard<std::mutex> guard(thread_.mu);
+    thread_.top = this;
+  }
   t_current_ = this;
+  barriers::invalidate_barrier_coverage();
 }
 
 Mutator::~Mutator() {
@@ -37,8 +65,40 @@ Mutator::~Mutator() {
     fatal("ThreadScopes of one thread must end in the reverse order of their creation");
   }
   t_current_ = outer_;
-  --roots_.attached_heaps;
+  {
+    std::lock_guard<std::mutex> guard(thread_.mu);
+    thread_.top = outer_;
+  }
+  roots_.detach(state_.spans().owner_token());
   state_.detach(*this);
+  barriers::invalidate_barrier_coverage();
+}
+
+bool Mutator::has_siblings() const noexcept {
+  // Before attach has made this the top, and after detach has unmade it,
+  // the chain from t_current_ holds only the others. Inside a BlockingScope
+  // they are all blocking already.
+  return thread_.blocking_depth == 0 && ((t_current_ != nullptr && t_current_ != this) || outer_ != nullptr);
+}
+
+void Mutator::block_siblings() {
+  for (Mutator* m = t_current_; m != nullptr; m = m->outer_) {
+    if (m != this) m->state_.enter_blocking(*m);
+  }
+}
+
+void Mutator::unblock_siblings() {
+  for (Mutator* m = t_current_; m != nullptr; m = m->outer_) {
+    if (m != this) m->state_.leave_blocking(*m);
+  }
+}
+
+void Mutator::poke_siblings() {
+  std::lock_guard<std::mutex> guard(thread_.mu);
+  for (Mutator* m = thread_.top; m != nullptr; m = m->outer_) {
+    // seq_cst, as every request: before the collector reads the state.
+    if (m != this) m->attention_.fetch_or(kSibling, std::memory_order_seq_cst);
+  }
 }
 
 Mutator& Mutator::find(const Heap& heap) {
@@ -72,15 +132,34 @@ PoolLocal& Mutator::pool_local_slow(PoolHandle h) {
   return local;
 }
 
-void Mutator::respond() { state_.respond(*this); }
+void Mutator::respond() {
+  if ((attention_.load(std::memory_order_relaxed) & kSibling) != 0) {
+    // Cleared first: a request posted after this is seen at the next poll.
+    attention_.fetch_and(~std::uint32_t{kSibling}, std::memory_order_seq_cst);
+    for (Mutator* m = t_current_; m != nullptr; m = m->outer_) {
+      if (m != this) m->state_.respond(*m);
+    }
+  }
+  state_.respond(*this);
+}
 void Mutator::mark_new(void* cell) noexcept { state_.mark_new(cell); }
+void Mutator::scan_constructed(const void* object) {
+  // A constructor that threw leaves its object unconstructed for good:
+  // trace() may never run on it, and what it points to is found the way
+  // the final stop would find it. (An exception in flight for another
+  // reason, around a make() that succeeded, only makes the scan
+  // conservative.)
+  state_.scan_constructed(object, std::uncaught_exceptions() == 0);
+}
 // Scopes nest (a blocking call made inside another); the outermost one
-// changes the state.
+// changes the state, in every heap the thread is attached to.
 void Mutator::enter_blocking() {
-  if (blocking_depth_++ == 0) state_.enter_blocking(*this);
+  if (thread_.blocking_depth++ != 0) return;
+  for (Mutator* m = t_current_; m != nullptr; m = m->outer_) m->state_.enter_blocking(*m);
 }
 void Mutator::leave_blocking() {
-  if (--blocking_depth_ == 0) state_.leave_blocking(*this);
+  if (--thread_.blocking_depth != 0) return;
+  for (Mutator* m = t_current_; m != nullptr; m = m->outer_) m->state_.leave_blocking(*m);
 }
 
 void* Mutator::allocate_out_of_line(std::size_t bytes, alloc::SpanClass sc) { return allocate(bytes, sc); }

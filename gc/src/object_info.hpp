@@ -35,6 +35,17 @@ struct ObjectRef {
 // "Node" for an object with a header, "a 48-byte object without pointers" otherwise.
 std::string type_name(const ObjectRef& ref);
 
+// The type of an object that was freed, where that can be told without
+// trusting memory nobody may have written since: from its typed span or
+// its size, or from its header if `marked` and its span is scanned (the
+// marker has read that header already). Empty otherwise.
+std::string freed_type_name(const ObjectRef& ref, bool marked);
+
+// What the sweep says when it finds `zombies` marked objects that were
+// never allocated, `first` one of them: what most likely happened, and how
+// to find it.
+std::string zombie_message(std::uint64_t zombies, const void* first);
+
 // Prints `message` and aborts: the object graph is broken, and no recovery
 // would leave the heap trustworthy.
 [[noreturn]] void fatal(const std::string& message);

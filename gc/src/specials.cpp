@@ -42,6 +42,19 @@ Special* find_special(const Record* record, std::uint32_t index, typename Specia
   return nullptr;
 }
 
+template <class Special>
+RootSet root_set_of(typename Special::Kind kind) {
+  switch (kind) {
+    case Special::Kind::kWeak:
+      return RootSet::kWeakCells;
+    case Special::Kind::kFinalizer:
+      return RootSet::kFinalizerChildren;
+    case Special::Kind::kCleanup:
+      return RootSet::kCleanupArguments;
+  }
+  return RootSet::kNone;
+}
+
 }  // namespace
 
 Specials::~Specials() {
@@ -181,6 +194,7 @@ void Specials::mark_roots(Marker& marker) {
     std::lock_guard<std::mutex> lock(shard.mu);
     for (SpanSpecials* record = shard.spans; record != nullptr; record = record->next) {
       for (Special* s = record->head; s != nullptr; s = s->next) {
+        if (marker_skips(root_set_of<Special>(s->kind))) continue;
         switch (s->kind) {
           case Special::Kind::kWeak:
             marker.shade(s->cell);
@@ -192,6 +206,28 @@ void Specials::mark_roots(Marker& marker) {
             break;
           case Special::Kind::kCleanup:
             marker.mark_root(s->keep);
+            break;
+        }
+      }
+    }
+  }
+}
+
+void Specials::for_each_root(const std::function<void(RootSet, const void*)>& f) {
+  for (Shard& shard : shards_) {
+    std::lock_guard<std::mutex> lock(shard.mu);
+    for (SpanSpecials* record = shard.spans; record != nullptr; record = record->next) {
+      for (Special* s = record->head; s != nullptr; s = s->next) {
+        const RootSet set = root_set_of<Special>(s->kind);
+        switch (s->kind) {
+          case Special::Kind::kWeak:
+            f(set, s->cell);
+            break;
+          case Special::Kind::kFinalizer:
+            f(set, record->span->object_at(s->index));
+            break;
+          case Special::Kind::kCleanup:
+            f(set, s->keep);
             break;
         }
       }

@@ -59,6 +59,7 @@
 #include <functional>
 #include <mutex>
 
+#include "root_sets.hpp"
 #include "tricolor/alloc/span.hpp"
 #include "tricolor/alloc/span_heap.hpp"
 #include "tricolor/weak.hpp"
@@ -93,6 +94,11 @@ class Specials {
 
   // Greys what specials keep alive; a mark worker calls it once per cycle.
   void mark_roots(Marker& marker);
+  // What mark_roots greys, for gccheckmark: `f(set, pointer)` for each
+  // weak cell (kWeakCells), object with a finalizer (kFinalizerChildren:
+  // what it points to is kept, not the object) and cleanup's argument
+  // (kCleanupArguments, may be null), under the specials' locks.
+  void for_each_root(const std::function<void(RootSet, const void*)>& f);
   // Counts of specials now, for tests and statistics.
   std::size_t count() const;
 

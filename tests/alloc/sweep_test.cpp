@@ -12,6 +12,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "../gc/child_process.hpp"
 #include "test_util.hpp"
 #include "tricolor/alloc/segment.hpp"
 #include "tricolor/alloc/span_heap.hpp"
@@ -340,4 +341,25 @@ TEST_CASE("sweep: what a cache allocates live survives the next sweep unmarked, 
   }
   CHECK(span->live_from.load() == Span::kNoneLive);  // the sweep ends it
   CHECK(heap.stats().heap_objects == during.size() + 2);
+}
+
+TEST_CASE("sweep: an unswept span whose sweep cannot be claimed stops the program naming the invariant") {
+  // Every span on an unswept list has sweepgen h-2; a sweeper pops one and
+  // claims it with a CAS to h-1. A span found there with another sweepgen
+  // means the protocol broke: dropping it (as the sweeper once did) would
+  // lose the span, so it must be loud in every build.
+  bool died = false;
+  const std::string err = tricolor::test::run_child(
+      [] {
+        SpanHeap heap;
+        ThreadCache cache(heap);
+        Span* span = Segment::span_of(cache.alloc(SpanClass(size_to_class(64), true, false)));
+        cache.release_all();  // swept, on the swept list: sweepgen h
+        span->sweepgen.store(heap.sweepgen() + 1, std::memory_order_relaxed);  // as if still cached
+        heap.start_sweep_cycle();  // the list becomes the unswept one
+        heap.finish_sweep();
+      },
+      died);
+  CHECK(died);
+  CHECK(err.find("invariant broken: a span on an unswept list must have sweepgen h-2") != std::string::npos);
 }

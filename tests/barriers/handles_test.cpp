@@ -7,6 +7,7 @@
 #include <thread>
 #include <vector>
 
+#include "tricolor/alloc/span_heap.hpp"
 #include "tricolor/barriers/root_list.hpp"
 #include "tricolor/member.hpp"
 #include "tricolor/root.hpp"
@@ -19,10 +20,15 @@ struct Thing {
   int value = 0;
 };
 
-// Pretends this thread is attached to a heap, as a ThreadScope does.
+// Things in a span heap's memory, and this thread attached to that heap
+// as a ThreadScope attaches it: a Root is accepted only for an object of a
+// heap its thread is attached to.
 struct Attached {
-  Attached() { ++barriers::thread_roots().attached_heaps; }
-  ~Attached() { --barriers::thread_roots().attached_heaps; }
+  static constexpr std::size_t kThings = 256;
+  alloc::SpanHeap heap;
+  Thing* things = ::new (heap.alloc_large(kThings * sizeof(Thing), true, false)) Thing[kThings];
+  Attached() { barriers::thread_roots().attach(heap.owner_token()); }
+  ~Attached() { barriers::thread_roots().detach(heap.owner_token()); }
 };
 
 std::multiset<const void*> thread_root_objects() {
@@ -47,13 +53,12 @@ std::multiset<const void*> global_root_objects() {
 
 TEST_CASE("roots: the thread's root list holds exactly the live Root handles, whatever the destruction order") {
   Attached attached;
-  std::vector<Thing> things(200);
   std::mt19937 rng(3);
   for (int round = 0; round < 20; ++round) {
     std::vector<std::unique_ptr<Root<Thing>>> roots;
     std::multiset<const void*> expected;
     for (int i = 0; i < 100; ++i) {
-      Thing* t = &things[rng() % things.size()];
+      Thing* t = &attached.things[rng() % Attached::kThings];
       roots.push_back(std::make_unique<Root<Thing>>(t));
       expected.insert(t);
     }
@@ -69,7 +74,8 @@ TEST_CASE("roots: the thread's root list holds exactly the live Root handles, wh
 
 TEST_CASE("roots: Root copies, moves and reassignments keep the list exact") {
   Attached attached;
-  Thing a, b;
+  Thing& a = attached.things[0];
+  Thing& b = attached.things[1];
   Root<Thing> r1(&a);
   Root<Thing> r2 = r1;
   CHECK(thread_root_objects() == std::multiset<const void*>{&a, &a});
@@ -87,12 +93,24 @@ TEST_CASE("roots: Root copies, moves and reassignments keep the list exact") {
 }
 
 TEST_CASE("roots: a Root on a thread attached to no heap is refused") {
-  Thing t;
+  alloc::SpanHeap heap;
+  Thing* t = ::new (heap.alloc_large(sizeof(Thing), true, false)) Thing;
   REQUIRE(barriers::thread_roots().attached_heaps == 0);
-  CHECK_THROWS_WITH(Root<Thing>(&t), Catch::Contains("not attached to any heap"));
+  CHECK_THROWS_WITH(Root<Thing>(t), Catch::Contains("not attached to any heap"));
   Root<Thing> empty;  // holding nothing is harmless
-  CHECK_THROWS_AS(empty = &t, UsageError);
+  CHECK_THROWS_AS(empty = t, UsageError);
   CHECK(thread_root_objects().empty());
+}
+
+TEST_CASE("roots: a Root to an object of a heap the thread is not attached to is refused") {
+  Attached attached;  // to one heap
+  alloc::SpanHeap other;
+  Thing* t = ::new (other.alloc_large(sizeof(Thing), true, false)) Thing;
+  CHECK_THROWS_WITH(Root<Thing>(t), Catch::Contains("a heap this thread is not attached to"));
+  Root<Thing> r(&attached.things[0]);  // its own heap's objects are fine
+  CHECK_THROWS_AS(r = t, UsageError);
+  CHECK(r.get() == &attached.things[0]);
+  CHECK(thread_root_objects() == std::multiset<const void*>{&attached.things[0]});
 }
 
 TEST_CASE("roots: GlobalRoot handles register from any thread and unregister from another") {

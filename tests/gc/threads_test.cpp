@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -200,4 +201,37 @@ TEST_CASE("threads: heaps destroyed while a cycle with several mark workers runs
     }
   }  // destroyed in the middle of that cycle
   CHECK(cycles_cut > 0);
+}
+
+TEST_CASE("threads: several threads each attached to several heaps, allocating on different ones, finish") {
+  // Each thread waits in one heap (a stop, collect(), the goal, an assist)
+  // while attached to the others, and each heap stops threads that only
+  // ever use another: with a hole in either, this hangs.
+  constexpr int kHeaps = 3;
+  constexpr int kThreads = 4;
+  Options o = test::paced_options();
+  o.gc_percent = 25;  // many cycles, in every heap, from allocation alone
+  std::vector<std::unique_ptr<Heap>> heaps;
+  for (int h = 0; h < kHeaps; ++h) heaps.push_back(std::make_unique<Heap>(o));
+  const long rounds = test::kSanitized ? 40 : 200;
+  std::atomic<long> checked{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      std::vector<std::unique_ptr<ThreadScope>> scopes;
+      for (auto& h : heaps) scopes.push_back(std::make_unique<ThreadScope>(*h));
+      for (long r = 0; r < rounds; ++r) {
+        // Thread t uses heap (t + r / 10) % kHeaps: the threads change
+        // heaps at different times, and two of them share one at a time.
+        Heap& heap = *heaps[(t + r / 10) % kHeaps];
+        Root<Counted> chain = build_chain(heap, 200, r);
+        if (r % 25 == t) heap.collect();
+        if (chain_sum(chain) == 200 * r + 199 * 100) checked.fetch_add(1, std::memory_order_relaxed);
+      }
+      while (!scopes.empty()) scopes.pop_back();  // in the reverse order of their creation
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  CHECK(checked == kThreads * rounds);
+  for (auto& h : heaps) CHECK(h->gc_stats().num_gc > 0);
 }

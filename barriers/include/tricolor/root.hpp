@@ -19,6 +19,7 @@
 #include <mutex>
 #include <utility>
 
+#include "tricolor/alloc/segment.hpp"
 #include "tricolor/barriers/root_list.hpp"
 #include "tricolor/barriers/write_barrier.hpp"
 #include "tricolor/usage_error.hpp"
@@ -67,12 +68,13 @@ class Root : private barriers::RootNode {
 
  private:
   void link() noexcept { barriers::thread_roots().list.link(this); }
+  // A heap scans a thread's Roots only while the thread is attached to it:
+  // a Root to any other heap's object would keep nothing alive.
   static void check_attached(const void* p) {
-    if (p != nullptr && barriers::thread_roots().attached_heaps == 0) {
-      throw UsageError(
-          "tricolor: a Root<T> was created on a thread that is not attached to any heap, so no "
-          "collector would see it. Attach the thread first with tricolor::ThreadScope, or use "
-          "tricolor::GlobalRoot<T> for a handle shared between threads.");
+    if (p == nullptr) return;
+    const barriers::ThreadRoots& roots = barriers::thread_roots();
+    if (!roots.attached_to(alloc::Segment::of(p)->owner)) [[unlikely]] {
+      barriers::throw_root_not_attached(roots.attached_heaps != 0);
     }
   }
 };
@@ -82,7 +84,15 @@ namespace barriers {
 // handles into it orphaned when it is destroyed.
 class GlobalRootNode : public RootNode {
  public:
-  void orphan() noexcept { orphaned_.store(true, std::memory_order_relaxed); }
+  // With the global roots' lock held (Heap::~Heap). The pointer goes too:
+  // every other heap's global-root scan reads each handle's object to see
+  // whose it is, and a dead heap's segment may be unmapped by then, or
+  // reused by another heap, where the stale pointer would keep a stranger
+  // alive.
+  void orphan() noexcept {
+    object_ = nullptr;
+    orphaned_.store(true, std::memory_order_relaxed);
+  }
   bool orphaned() const noexcept { return orphaned_.load(std::memory_order_relaxed); }
 
  protected:

@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
+#include <vector>
 
 #include "tricolor/alloc/page_source.hpp"
 #include "tricolor/alloc/segment.hpp"
@@ -49,6 +50,11 @@ class PageHeap {
   std::size_t scavenge(std::size_t retain_bytes) noexcept;
 
   PageHeapStats stats() const noexcept;
+
+  // The segments held now, sorted by address: for a caller that must tell
+  // whether an arbitrary word points into this heap without reading memory
+  // it may not own (a conservative scan).
+  std::vector<const Segment*> segments() const;
 
  private:
   Span* take_run(std::size_t npages) noexcept;

@@ -180,6 +180,7 @@ class alignas(128) Span {
     std::uint32_t freed = 0;      // objects that died
     std::uint32_t survivors = 0;  // objects still allocated
     std::uint32_t zombies = 0;    // marked but never allocated: a collector bug
+    std::uint32_t first_zombie = 0;  // the index of one of them, if any
   };
   // Called for each dead object of a finalize span class, before its memory
   // is reused. Must not throw.

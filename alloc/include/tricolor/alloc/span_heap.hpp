@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <limits>
 #include <mutex>
+#include <vector>
 
 #include "tricolor/alloc/page_heap.hpp"
 #include "tricolor/alloc/page_source.hpp"
@@ -56,6 +57,9 @@ struct AllocStats {
   std::uint64_t frees = 0;
   std::uint64_t heap_objects = 0;
   std::uint64_t zombies = 0;  // marked objects found unallocated by sweep: a collector bug
+  // One of them, for the error message. The sweep's bitmap swap made it
+  // allocated: it stays so, and its span in use, until its span's next sweep.
+  const void* first_zombie = nullptr;
   std::array<SizeClassCount, kNumSizeClasses> by_size{};  // [0]: large objects
 };
 
@@ -98,6 +102,10 @@ class SpanHeap {
 
   // Whether `p`, a pointer to an object of some heap, points into this one.
   bool owns(const void* p) const noexcept { return Segment::of(p)->owner == &pages_; }
+  // What this heap's segments name as their owner (Segment::owner).
+  const void* owner_token() const noexcept { return &pages_; }
+  // This heap's segments, sorted (PageHeap::segments).
+  std::vector<const Segment*> segments() const { return pages_.segments(); }
 
  private:
   struct alignas(64) Central {
@@ -157,6 +165,7 @@ class SpanHeap {
   std::atomic<std::uint64_t> large_alloc_bytes_{0};
   std::atomic<std::uint64_t> large_free_bytes_{0};
   std::atomic<std::uint64_t> zombies_{0};
+  std::atomic<const void*> first_zombie_{nullptr};
   std::atomic<std::uint64_t> pages_swept_{0};
 };
 

@@ -68,11 +68,25 @@ class RootList {
   RootNode* first_ = nullptr;
 };
 
-// This thread's root list, and how many heaps this thread is attached to
-// (a Root made on a thread attached to none would be seen by no collector).
+// This thread's root list, and the heaps this thread is attached to, by
+// the token their segments name as owner (alloc::Segment::owner): a Root
+// to an object of any other heap would be seen by no collector.
 struct ThreadRoots {
+  static constexpr std::size_t kMaxHeaps = 16;
   RootList list;
   std::size_t attached_heaps = 0;
+  const void* heaps[kMaxHeaps] = {};
+
+  // Inline for a thread's first heap (the one most threads have): a load
+  // and a compare on the way to every Root. (A segment's owner is never
+  // null, and a slot past attached_heaps always is.)
+  bool attached_to(const void* owner) const noexcept {
+    return heaps[0] == owner || attached_to_another(owner);
+  }
+  bool attached_to_another(const void* owner) const noexcept;
+  // Throw UsageError beyond kMaxHeaps heaps.
+  void attach(const void* owner);
+  void detach(const void* owner) noexcept;
 };
 inline constinit thread_local ThreadRoots t_thread_roots;
 inline ThreadRoots& thread_roots() noexcept { return t_thread_roots; }
@@ -82,5 +96,8 @@ struct GlobalRoots {
   RootList list;
 };
 GlobalRoots& global_roots() noexcept;
+
+// Root<T>'s error for an object whose heap the thread is not attached to.
+[[noreturn]] void throw_root_not_attached(bool attached_to_any);
 
 }  // namespace tricolor::barriers

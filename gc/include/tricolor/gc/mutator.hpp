@@ -22,6 +22,7 @@ class Heap;
 namespace tricolor::gc {
 
 class HeapState;
+struct ThreadMutators;
 
 // A Pool (pool.hpp) as the heap knows it: an id, and the generation that
 // tells it from an earlier pool that had the same id.
@@ -78,6 +79,11 @@ class Mutator {
     kStop = 1,       // park until the world restarts
     kScanRoots = 2,  // grey this thread's roots (once per mark phase)
     kFlush = 4,      // hand the write-barrier buffer to the marker, and ack
+    // Another heap this thread is attached to asks something of it: set
+    // by that heap's collector (under this thread's ThreadMutators lock,
+    // not this heap's), so that a thread that only ever uses one of its
+    // heaps still answers the others (Mutator::respond).
+    kSibling = 8,
   };
   // Whose turn it is to grey this thread's roots in the current mark phase.
   enum class RootScan : std::uint8_t { kDone, kPending, kScanning };
@@ -144,12 +150,22 @@ class Mutator {
   // on this thread's stack, linked to the one it nests in, so that rooting
   // costs no call and no allocation. Frames end in the reverse order they
   // began, as C++ scopes do, exceptions included.
+  //
+  // trace() may run only once the constructor has returned. A root scan
+  // that finds the frame of an object made before the mark began marks the
+  // object without queueing it for scanning (HeapState::scan_roots_of);
+  // the frame's end then has it scanned, or, if marking is to end first,
+  // the final stop scans its memory conservatively (cppgc does the same
+  // with objects in construction).
   class ConstructionRoot {
    public:
     ConstructionRoot(Mutator& m, const void* object) noexcept : m_(m), object_(object), outer_(m.constructing_) {
       m.constructing_ = this;
     }
-    ~ConstructionRoot() { m_.constructing_ = outer_; }
+    ~ConstructionRoot() {
+      m_.constructing_ = outer_;
+      if (scan_deferred_) [[unlikely]] m_.scan_constructed(object_);
+    }
     ConstructionRoot(const ConstructionRoot&) = delete;
     ConstructionRoot& operator=(const ConstructionRoot&) = delete;
 
@@ -158,9 +174,15 @@ class Mutator {
     Mutator& m_;
     const void* const object_;
     const ConstructionRoot* const outer_;
+    // Set by a root scan, cleared by the stop that ends marking; read here
+    // after this thread resumed from either (no data race: see above).
+    mutable bool scan_deferred_ = false;
   };
 
-  // BlockingScope: while blocking, the collector does not wait for us.
+  // BlockingScope: while blocking, no collector waits for this thread. A
+  // thread blocks in every heap it is attached to at once: its Root list
+  // is shared by all of them, so it cannot be blocking in one heap and
+  // touching handles for another.
   void enter_blocking();
   void leave_blocking();
 
@@ -196,12 +218,27 @@ class Mutator {
  private:
   friend class HeapState;
   static Mutator& find(const Heap& heap);
-  // Does what attention_ asks, in the order scan, flush, stop.
+  // Does what attention_ asks, in the order scan, flush, stop; first, what
+  // this thread's other heaps ask of it (kSibling).
   void respond();
+  // While this thread waits in one heap (for a stop, a collection, the
+  // goal, assist credit), it counts as blocking in every other heap it is
+  // attached to: there it holds nothing up, and another thread's stop of
+  // such a heap, or the collection it waits for, cannot wait for it in
+  // turn. Both run on this thread, with no heap lock held.
+  bool has_siblings() const noexcept;
+  void block_siblings();
+  void unblock_siblings();
+  // Sets kSibling on this thread's other mutators (any thread, with this
+  // mutator's heap's lock held).
+  void poke_siblings();
   void budget_exhausted();
   void* allocate_out_of_line(std::size_t bytes, alloc::SpanClass sc);
   void* allocate_after_collecting(std::size_t bytes, alloc::SpanClass sc);
   void mark_new(void* cell) noexcept;
+  // A ConstructionRoot's object, whose scan a root scan deferred, is
+  // constructed: it may be traced now.
+  void scan_constructed(const void* object);
   PoolLocal& pool_local_slow(PoolHandle h);
 
   // Inline and constant-initialised: accessed directly, without a TLS wrapper call.
@@ -220,8 +257,8 @@ class Mutator {
   // while the thread runs).
   bool allocate_black_ = false;
   barriers::ThreadRoots& roots_;
+  ThreadMutators& thread_;
   const ConstructionRoot* constructing_ = nullptr;  // the innermost
-  unsigned blocking_depth_ = 0;  // BlockingScopes this thread is inside
   std::vector<PoolLocal> pool_locals_;  // by pool id
 
   // seq_cst: the lock-free transitions pair with the collector's requests
