@@ -95,6 +95,10 @@ bool HeapState::may_buffer_barrier_entries(std::uint64_t& epoch) {
   // Under the lock that every change of the epoch is made under: the
   // answer holds for exactly this epoch.
   epoch = barriers::marking_epoch.load(std::memory_order_relaxed);
+  // A blocking thread counts as flushed in every heap (it flushed on the
+  // way in), so what it stores now must not wait in its buffer.
+  const Mutator* top = Mutator::t_current_;
+  if (top != nullptr && top->thread_blocking()) return false;
   return std::all_of(marking.heaps.begin(), marking.heaps.end(),
                      [](const HeapState* heap) { return Mutator::lookup(heap->heap_) != nullptr; });
 }

@@ -74,11 +74,13 @@ Mutator::~Mutator() {
   barriers::invalidate_barrier_coverage();
 }
 
+bool Mutator::thread_blocking() const noexcept { return thread_.blocking_depth != 0; }
+
 bool Mutator::has_siblings() const noexcept {
   // Before attach has made this the top, and after detach has unmade it,
   // the chain from t_current_ holds only the others. Inside a BlockingScope
   // they are all blocking already.
-  return thread_.blocking_depth == 0 && ((t_current_ != nullptr && t_current_ != this) || outer_ != nullptr);
+  return !thread_blocking() && ((t_current_ != nullptr && t_current_ != this) || outer_ != nullptr);
 }
 
 void Mutator::block_siblings() {
@@ -153,13 +155,17 @@ void Mutator::scan_constructed(const void* object) {
 }
 // Scopes nest (a blocking call made inside another); the outermost one
 // changes the state, in every heap the thread is attached to.
+// A blocking thread may still write GlobalRoots, but no heap asks it to
+// flush its barrier buffer: whether it may buffer changes (write_barrier.hpp).
 void Mutator::enter_blocking() {
   if (thread_.blocking_depth++ != 0) return;
   for (Mutator* m = t_current_; m != nullptr; m = m->outer_) m->state_.enter_blocking(*m);
+  barriers::invalidate_barrier_coverage();
 }
 void Mutator::leave_blocking() {
   if (--thread_.blocking_depth != 0) return;
   for (Mutator* m = t_current_; m != nullptr; m = m->outer_) m->state_.leave_blocking(*m);
+  barriers::invalidate_barrier_coverage();
 }
 
 void* Mutator::allocate_out_of_line(std::size_t bytes, alloc::SpanClass sc) { return allocate(bytes, sc); }

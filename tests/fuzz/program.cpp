@@ -1,6 +1,5 @@
 #include "program.hpp"
 
-#include "known_bugs.hpp"
 
 namespace tricolor::fuzz {
 
@@ -14,7 +13,6 @@ Program decode(const std::uint8_t* data, std::size_t size) {
   for (int t = 0; t < p.threads; ++t) {
     std::uint8_t mask = (config >> (1 + 2 * t)) & 3;
     if (mask == 0) mask = static_cast<std::uint8_t>(1u << (t % kHeaps));
-    if (mask == 3 && !kThreadsOnTwoHeaps) mask = static_cast<std::uint8_t>(1u << (t % kHeaps));
     p.attach[t] = mask;
   }
   // Every heap has a thread: thread h, if none chose it.

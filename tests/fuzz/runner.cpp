@@ -13,7 +13,6 @@
 
 #include <tricolor/tricolor.hpp>
 
-#include "known_bugs.hpp"
 #include "model.hpp"
 
 namespace tricolor::fuzz {
@@ -134,18 +133,24 @@ class Run {
 
   bool attached(int t, int h) const { return program_.attach[t] >> h & 1; }
   // Whether thread t may touch heap h now.
-  bool usable(int t, int h) const { return attached(t, h) && !blocking_[t][h]; }
+  // A BlockingScope blocks its thread in every heap it is attached to.
+  bool usable(int t, int h) const {
+    for (int b = 0; b < kHeaps; ++b) {
+      if (blocking_[t][b]) return false;
+    }
+    return attached(t, h);
+  }
 
   bool is_check(const Op& op) const { return op.code == OpCode::kCollect && (!program_.concurrent || (op.c & 1)); }
   // Whether thread t runs op, in a concurrent phase.
   bool runs_own(int t, const Op& op) const {
-    const bool any_thread = op_only_moves_globals(op) && kGlobalRootsFromOtherThreads;
+    const bool any_thread = op_only_moves_globals(op);
     return op.thread == t && (any_thread || usable(t, op.heap) || op.code == OpCode::kUnblock);
   }
   // The thread that runs op in order: its own if it may, else the first
   // that may; -1 if none may (it is skipped).
   int runner_of(const Op& op) const {
-    const bool any_thread = op_only_moves_globals(op) && kGlobalRootsFromOtherThreads;
+    const bool any_thread = op_only_moves_globals(op);
     if (any_thread || usable(op.thread, op.heap)) return op.thread;
     if (op.code == OpCode::kUnblock) return op.thread;
     for (int t = 0; t < program_.threads; ++t) {

@@ -77,3 +77,31 @@ TEST_CASE("a GlobalRoot cleared by a thread of another heap shades what it held"
   done.set();
   writer.join();
 }
+
+TEST_CASE("a GlobalRoot cleared by a thread inside a BlockingScope shades what it held") {
+  // The thread is attached to the heap, but blocking: it flushed on the
+  // way in and the heap asks it nothing more, so it must not buffer.
+  Heap heap(test::quiet_options());
+  test::Signal attached;
+  test::Signal cleared;
+  test::Signal done;
+  GlobalRoot<Leaf>* target = nullptr;
+  test::Signal target_known;
+  std::thread writer([&] {
+    ThreadScope attach{heap};
+    BlockingScope blocked{heap};
+    attached.set();
+    target_known.wait();
+    *target = nullptr;
+    cleared.set();
+    done.wait();
+  });
+  attached.wait();
+  overwrite_before_global_scan(heap, [&](GlobalRoot<Leaf>& global) {
+    target = &global;
+    target_known.set();
+    cleared.wait();
+  });
+  done.set();
+  writer.join();
+}

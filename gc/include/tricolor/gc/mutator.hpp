@@ -227,6 +227,8 @@ class Mutator {
   // such a heap, or the collection it waits for, cannot wait for it in
   // turn. Both run on this thread, with no heap lock held.
   bool has_siblings() const noexcept;
+  // Whether this thread is inside a BlockingScope (of any of its heaps).
+  bool thread_blocking() const noexcept;
   void block_siblings();
   void unblock_siblings();
   // Sets kSibling on this thread's other mutators (any thread, with this
