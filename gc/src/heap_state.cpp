@@ -258,9 +258,9 @@ void HeapState::respond(Mutator& m) {
 
 // A BlockingScope's way in and out takes no lock unless the collector wants
 // something (Go's entersyscall and exitsyscall). A thread that sleeps for
-// 100 us at a time would otherwise meet mu_ twice a period and wait there
-// for whoever holds it, on two CPUs for as long as the holder is
-// descheduled: the pause probe's thread waited up to 4.9 ms.
+// short periods would otherwise meet mu_ twice a period and wait there for
+// whoever holds it, on two CPUs for as long as the holder is descheduled
+// (the pause probe's lateness, perf/RESULTS.md).
 //
 // In: the store of kBlocking is a release (the thread's roots, and the
 // barrier entries it flushed, are the collector's to read once it sees the
@@ -481,7 +481,7 @@ void HeapState::request_cycle(Mutator& m) {
   // triggers). Otherwise it runs on while the collector finishes the sweep
   // and then asks it to stop, and if it has gone into code that does not
   // allocate (a walk over a big structure), the stop waits for the whole
-  // walk: binary-trees, one mutator, paused 5.8 ms to reach a safepoint.
+  // walk (binary-trees' pauses with one mutator, perf/RESULTS.md).
   const std::uint64_t cycle = cycles_wanted_;
   wait_stopped(lock, &m, Mutator::State::kWaiting, [&] {
     return num_gc_ >= cycle || (cycles_started_ >= cycle && phase_ == Phase::kMark) || shutdown_;

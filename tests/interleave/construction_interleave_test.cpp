@@ -57,7 +57,7 @@ enum class Ending { kAfterTheCycle, kWhileMarking, kThrowWhileMarking };
 // The constructor ends after the whole cycle, or while the collector is
 // held before its first mark round with the object's roots greyed, by
 // returning or by throwing.
-void construct_during_a_cycle(Ending ending) {
+void check_construction_during_a_cycle(Ending ending) {
   const bool block_until_told = ending == Ending::kAfterTheCycle;
   const bool throws = ending == Ending::kThrowWhileMarking;
   Heap heap(test::quiet_options());
@@ -116,13 +116,13 @@ void construct_during_a_cycle(Ending ending) {
 }  // namespace
 
 TEST_CASE("an object whose constructor outlasts a whole mark phase is not traced and keeps what it points to") {
-  construct_during_a_cycle(Ending::kAfterTheCycle);
+  check_construction_during_a_cycle(Ending::kAfterTheCycle);
 }
 
 TEST_CASE("an object whose constructor returns during marking is traced after it returns") {
-  construct_during_a_cycle(Ending::kWhileMarking);
+  check_construction_during_a_cycle(Ending::kWhileMarking);
 }
 
 TEST_CASE("an object whose constructor throws during marking is never traced") {
-  construct_during_a_cycle(Ending::kThrowWhileMarking);
+  check_construction_during_a_cycle(Ending::kThrowWhileMarking);
 }

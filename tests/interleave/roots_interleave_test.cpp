@@ -25,7 +25,7 @@ namespace {
 // before the collector scans the global roots. Only the deletion barrier
 // of that clear keeps the object.
 template <class Clear>
-void overwrite_before_global_scan(Heap& heap, Clear clear) {
+void check_overwrite_before_global_scan(Heap& heap, Clear clear) {
   ThreadScope attach{heap};
   GlobalRoot<Leaf> global = heap.make<Leaf>();
   Leaf::destroyed = 0;
@@ -52,7 +52,7 @@ void overwrite_before_global_scan(Heap& heap, Clear clear) {
 
 TEST_CASE("a GlobalRoot cleared by a thread attached to no heap shades what it held") {
   Heap heap(test::quiet_options());
-  overwrite_before_global_scan(heap, [](GlobalRoot<Leaf>& global) {
+  check_overwrite_before_global_scan(heap, [](GlobalRoot<Leaf>& global) {
     // The thread ends with whatever its barrier buffered: nothing may wait there.
     std::thread([&] { global = nullptr; }).join();
   });
@@ -64,7 +64,7 @@ TEST_CASE("a GlobalRoot cleared by a thread of another heap shades what it held"
   test::Signal cleared;
   test::Signal done;
   std::thread writer;
-  overwrite_before_global_scan(heap, [&](GlobalRoot<Leaf>& global) {
+  check_overwrite_before_global_scan(heap, [&](GlobalRoot<Leaf>& global) {
     writer = std::thread([&] {
       ThreadScope in_other{other};
       other.make<Other>();
@@ -97,7 +97,7 @@ TEST_CASE("a GlobalRoot cleared by a thread inside a BlockingScope shades what i
     done.wait();
   });
   attached.wait();
-  overwrite_before_global_scan(heap, [&](GlobalRoot<Leaf>& global) {
+  check_overwrite_before_global_scan(heap, [&](GlobalRoot<Leaf>& global) {
     target = &global;
     target_known.set();
     cleared.wait();
