@@ -547,8 +547,8 @@ void HeapState::hold_at_goal(Mutator& m) {
   std::unique_lock<std::mutex> lock(mu_);
   // As in request_cycle: if the cycle ended since the caller counted, the
   // heap is under its new goal. Held regardless, the thread would start a
-  // needless cycle and wait through all of its marking (binary-trees: 19
-  // of 125 cycles, each holding the program for 60 ms).
+  // needless cycle and wait through all of its marking (binary-trees held
+  // its program through a whole mark in one cycle of six this way).
   if (allocated_since_cycle_.load(std::memory_order_relaxed) <= goal_runway_.load(std::memory_order_relaxed)) return;
   want_cycle();
   const std::uint32_t seen = num_gc_;
